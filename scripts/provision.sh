@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Provision everything Vitals needs on a Debian/Ubuntu-like machine, idempotently:
+# system packages, TimescaleDB (built from Debian's source when missing), the Python
+# environment, node packages, and a local PostgreSQL + Redis under .local/.
+# A second run only checks and starts what is not already running.
+#
+#   scripts/provision.sh [system|python|node|services|all]   (default: all)
+#
+# Honours VITALS_DATABASE_URL / VITALS_REDIS_URL: when set, no local server is started.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LOCAL="$ROOT/.local"
+PG_MAJOR=15
+PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+PG_PORT=${VITALS_LOCAL_PG_PORT:-55432}
+REDIS_PORT=${VITALS_LOCAL_REDIS_PORT:-56379}
+TIMESCALEDB_VERSION=2.19.3
+UV_VERSION=0.13.8
+
+log() { printf '\033[1m[provision]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[31m[provision] %s\033[0m\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo "$@"
+  else return 1; fi
+}
+
+# --- system packages -------------------------------------------------------------
+SYSTEM_PACKAGES=(redis-server postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR cmake
+                 build-essential dpkg-dev libkrb5-dev libssl-dev chromium)
+
+missing_packages() {
+  local pkg
+  for pkg in "${SYSTEM_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || echo "$pkg"
+  done
+}
+
+ensure_system_packages() {
+  local missing
+  missing=$(missing_packages | tr '\n' ' ')
+  [ -z "$missing" ] && return 0
+  if ! command -v apt-get >/dev/null || ! as_root true; then
+    die "missing system packages: $missing
+Install them yourself (apt/dnf/brew equivalent) and TimescaleDB $TIMESCALEDB_VERSION for PostgreSQL $PG_MAJOR,
+or point VITALS_DATABASE_URL and VITALS_REDIS_URL at servers you run, then re-run."
+  fi
+  log "installing system packages: $missing"
+  as_root apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+timescaledb_installed() {
+  [ -f "$("$PG_BIN/pg_config" --sharedir)/extension/timescaledb.control" ]
+}
+
+# Debian trixie ships timescaledb 2.19.3 (Apache-licensed); bookworm has none, so we
+# build trixie's source package against the host's PostgreSQL (about 30 s).
+ensure_timescaledb() {
+  timescaledb_installed && return 0
+  as_root true || die "TimescaleDB is not installed and we are not root: install timescaledb for PostgreSQL $PG_MAJOR."
+  log "building TimescaleDB $TIMESCALEDB_VERSION from Debian source"
+  local src=/etc/apt/sources.list.d/vitals-trixie-src.list
+  if [ ! -f "$src" ]; then
+    echo "deb-src http://deb.debian.org/debian trixie main" | as_root tee "$src" >/dev/null
+    as_root apt-get update -qq
+  fi
+  local build
+  build=$(mktemp -d)
+  (cd "$build" && apt-get source --download-only -qq "timescaledb=$TIMESCALEDB_VERSION*" >/dev/null 2>&1 \
+     || apt-get source --download-only -qq timescaledb >/dev/null)
+  (cd "$build" && tar xf timescaledb_*.orig.tar.* && cd timescaledb-*/ \
+     && PATH="$PG_BIN:$PATH" ./bootstrap -DAPACHE_ONLY=1 -DREGRESS_CHECKS=OFF -DTAP_CHECKS=OFF \
+          -DWARNINGS_AS_ERRORS=OFF -DPG_CONFIG="$PG_BIN/pg_config" >/dev/null 2>&1 \
+     && cd build && make -j"$(nproc)" >/dev/null 2>&1 && as_root make install >/dev/null 2>&1)
+  rm -rf "$build"
+  timescaledb_installed || die "TimescaleDB build finished but the extension is not installed"
+}
+
+# --- Python ----------------------------------------------------------------------
+ensure_python() {
+  if [ ! -x "$LOCAL/uv/bin/uv" ]; then
+    log "installing uv $UV_VERSION"
+    python3 -m venv "$LOCAL/uv"
+    "$LOCAL/uv/bin/pip" install -q "uv==$UV_VERSION"
+  fi
+  # --frozen: the lock file is the truth; a stale lock fails loudly instead of drifting.
+  (cd "$ROOT" && UV_PYTHON_DOWNLOADS=never "$LOCAL/uv/bin/uv" sync --frozen --quiet)
+}
+
+# --- node ------------------------------------------------------------------------
+ensure_node() {
+  local dir
+  for dir in "$ROOT"/tests/editions "$ROOT"/sdk "$ROOT"/dashboard; do
+    [ -f "$dir/package-lock.json" ] || continue
+    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+      log "installing node packages in ${dir#$ROOT/}"
+      (cd "$dir" && npm ci --no-audit --no-fund --legacy-peer-deps --loglevel=error >/dev/null)
+    fi
+  done
+}
+
+# --- local servers ---------------------------------------------------------------
+# PostgreSQL refuses to run as root, so when we are root the cluster belongs to postgres.
+pg_run() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_postgres() {
+  local data="$LOCAL/pg/data"
+  mkdir -p "$LOCAL/pg"
+  [ "$(id -u)" -eq 0 ] && chown postgres "$LOCAL/pg"
+  # postgres (the user) must be able to reach .local/pg through the checkout's folders.
+  [ "$(id -u)" -eq 0 ] && chmod o+x "$ROOT" "$LOCAL" 2>/dev/null || true
+  if [ ! -f "$data/PG_VERSION" ]; then
+    log "initialising PostgreSQL in .local/pg"
+    pg_run "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >>"$data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$LOCAL/pg'
+shared_preload_libraries = 'timescaledb'
+timescaledb.telemetry_level = off
+max_connections = 200
+shared_buffers = 512MB
+fsync = on
+CONF
+  fi
+  if ! pg_run "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+    pg_run "$PG_BIN/pg_ctl" -D "$data" -l "$LOCAL/pg/server.log" -w -t 60 start >/dev/null
+  fi
+}
+
+start_redis() {
+  mkdir -p "$LOCAL/redis"
+  if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+    log "starting Redis on 127.0.0.1:$REDIS_PORT"
+    # AOF with fsync every second and noeviction: an accepted beacon must never be evicted.
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$LOCAL/redis" --daemonize yes \
+      --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
+      --logfile "$LOCAL/redis/server.log" --pidfile "$LOCAL/redis/redis.pid" --save ""
+    for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  fi
+}
+
+ensure_services() {
+  if [ -z "${VITALS_DATABASE_URL:-}" ]; then
+    ensure_timescaledb
+    start_postgres
+  fi
+  [ -z "${VITALS_REDIS_URL:-}" ] && start_redis
+  return 0
+}
+
+write_env() {
+  # The URLs the Makefile and tests read; explicit environment variables win.
+  cat >"$LOCAL/env" <<ENV
+export VITALS_DATABASE_URL=\${VITALS_DATABASE_URL:-postgresql://postgres@127.0.0.1:$PG_PORT/vitals}
+export VITALS_REDIS_URL=\${VITALS_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}
+export VITALS_LOCAL_PG_PORT=$PG_PORT
+export VITALS_LOCAL_REDIS_PORT=$REDIS_PORT
+ENV
+}
+
+main() {
+  mkdir -p "$LOCAL"
+  case "${1:-all}" in
+    system) ensure_system_packages ;;
+    python) ensure_python ;;
+    node) ensure_node ;;
+    services) ensure_services; write_env ;;
+    all) ensure_system_packages; ensure_python; ensure_node; ensure_services; write_env ;;
+    *) die "unknown step: $1" ;;
+  esac
+}
+
+main "$@"

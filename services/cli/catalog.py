@@ -1,0 +1,169 @@
+"""Projects, ingest keys and users in the database: the CLI's named statements."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+from services.contracts.keys import ProjectAccess, display_prefix, key_hash, new_key
+
+
+class CatalogError(Exception):
+    """An operator's request names something that does not exist or already exists."""
+
+
+class Project(msgspec.Struct, frozen=True):
+    id: int
+    slug: str
+    name: str
+    allowed_origins: list[str]
+    rate_limit_per_minute: int
+    filter_bots: bool
+
+
+class KeyRow(msgspec.Struct, frozen=True):
+    id: int
+    project_id: int
+    prefix: str
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+INSERT_PROJECT = """
+INSERT INTO projects (slug, name, allowed_origins, rate_limit_per_minute, filter_bots)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING id, slug, name, allowed_origins, rate_limit_per_minute, filter_bots
+"""
+SELECT_PROJECTS = """
+SELECT id, slug, name, allowed_origins, rate_limit_per_minute, filter_bots
+FROM projects ORDER BY id
+"""
+SELECT_PROJECT = """
+SELECT id, slug, name, allowed_origins, rate_limit_per_minute, filter_bots
+FROM projects WHERE slug = $1 OR id::text = $1
+"""
+UPDATE_PROJECT = """
+UPDATE projects SET
+    allowed_origins = coalesce($2, allowed_origins),
+    rate_limit_per_minute = coalesce($3, rate_limit_per_minute),
+    filter_bots = coalesce($4, filter_bots)
+WHERE id = $1
+RETURNING id, slug, name, allowed_origins, rate_limit_per_minute, filter_bots
+"""
+INSERT_KEY = """
+INSERT INTO ingest_keys (project_id, key_hash, prefix, label) VALUES ($1, $2, $3, $4)
+"""
+REVOKE_KEY = """
+UPDATE ingest_keys SET revoked_at = now()
+WHERE (prefix = $1 OR key_hash = $2) AND revoked_at IS NULL
+RETURNING key_hash
+"""
+SELECT_KEYS = """
+SELECT id, project_id, prefix, label, created_at, revoked_at
+FROM ingest_keys WHERE $1::int IS NULL OR project_id = $1 ORDER BY id
+"""
+SELECT_ACTIVE_KEYS = """
+SELECT k.key_hash, p.id, p.allowed_origins, p.rate_limit_per_minute, p.filter_bots
+FROM ingest_keys k JOIN projects p ON p.id = k.project_id
+WHERE k.revoked_at IS NULL AND ($1::int IS NULL OR p.id = $1)
+"""
+INSERT_USER = """
+INSERT INTO users (email, password_hash) VALUES ($1, $2)
+ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash
+RETURNING id
+"""
+GRANT_USER = """
+INSERT INTO user_projects (user_id, project_id) SELECT $1, unnest($2::int[])
+ON CONFLICT DO NOTHING
+"""
+
+
+async def create_project(
+    connection: asyncpg.Connection,
+    *,
+    slug: str,
+    name: str,
+    allowed_origins: list[str],
+    rate_limit_per_minute: int,
+    filter_bots: bool,
+) -> Project:
+    try:
+        row = await connection.fetchrow(
+            INSERT_PROJECT, slug, name, allowed_origins, rate_limit_per_minute, filter_bots
+        )
+    except asyncpg.UniqueViolationError:
+        raise CatalogError(f"a project with slug {slug!r} already exists") from None
+    except asyncpg.CheckViolationError as exc:
+        raise CatalogError(f"invalid project: {exc.constraint_name}") from None
+    return Project(**dict(row))
+
+
+async def list_projects(connection: asyncpg.Connection) -> list[Project]:
+    return [Project(**dict(row)) for row in await connection.fetch(SELECT_PROJECTS)]
+
+
+async def get_project(connection: asyncpg.Connection, slug_or_id: str) -> Project:
+    row = await connection.fetchrow(SELECT_PROJECT, slug_or_id)
+    if row is None:
+        raise CatalogError(f"no project {slug_or_id!r}")
+    return Project(**dict(row))
+
+
+async def update_project(
+    connection: asyncpg.Connection,
+    project_id: int,
+    *,
+    allowed_origins: list[str] | None = None,
+    rate_limit_per_minute: int | None = None,
+    filter_bots: bool | None = None,
+) -> Project:
+    row = await connection.fetchrow(
+        UPDATE_PROJECT, project_id, allowed_origins, rate_limit_per_minute, filter_bots
+    )
+    return Project(**dict(row))
+
+
+async def create_key(connection: asyncpg.Connection, project_id: int, label: str) -> str:
+    """Returns the new key: the only time it exists outside the caller's hands."""
+    key = new_key()
+    await connection.execute(INSERT_KEY, project_id, key_hash(key), display_prefix(key), label)
+    return key
+
+
+async def revoke_key(connection: asyncpg.Connection, key_or_prefix: str) -> list[str]:
+    """Revokes by full key or by its displayed prefix; returns the revoked hashes."""
+    rows = await connection.fetch(REVOKE_KEY, key_or_prefix, key_hash(key_or_prefix))
+    if not rows:
+        raise CatalogError(f"no active key matches {key_or_prefix!r}")
+    return [row["key_hash"] for row in rows]
+
+
+async def list_keys(connection: asyncpg.Connection, project_id: int | None) -> list[KeyRow]:
+    return [KeyRow(**dict(row)) for row in await connection.fetch(SELECT_KEYS, project_id)]
+
+
+async def active_key_access(
+    connection: asyncpg.Connection, project_id: int | None = None
+) -> dict[str, ProjectAccess]:
+    rows = await connection.fetch(SELECT_ACTIVE_KEYS, project_id)
+    return {
+        row["key_hash"]: ProjectAccess(
+            project_id=row["id"],
+            allowed_origins=tuple(row["allowed_origins"]),
+            rate_limit_per_minute=row["rate_limit_per_minute"],
+            filter_bots=row["filter_bots"],
+        )
+        for row in rows
+    }
+
+
+async def upsert_user(
+    connection: asyncpg.Connection, email: str, password_hash: str, project_ids: list[int]
+) -> int:
+    async with connection.transaction():
+        user_id: int = await connection.fetchval(INSERT_USER, email, password_hash)
+        await connection.execute(GRANT_USER, user_id, project_ids)
+    return user_id

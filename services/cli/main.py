@@ -1,0 +1,231 @@
+"""`vitals`: the operator's command line (migrations, projects, keys, users, tokens)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import msgspec
+from argon2 import PasswordHasher
+
+from services.cli import catalog, registry
+from services.cli.migrations import MigrationError, migrate
+from services.contracts.redis_client import async_redis
+from services.contracts.settings import Settings, SettingsError
+from services.contracts.tokens import MAX_LIFETIME_S, mint_token
+
+Command = Callable[[Settings, argparse.Namespace], Awaitable[None]]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "command"):
+        parser.print_help()
+        sys.exit(2)
+    try:
+        settings = Settings.from_env()
+        asyncio.run(args.command(settings, args))
+    except (SettingsError, MigrationError, catalog.CatalogError, ValueError) as exc:
+        print(f"vitals: error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"vitals: cannot reach a dependency: {exc}", file=sys.stderr)
+        sys.exit(1)
+
+
+def _print(value: object) -> None:
+    print(msgspec.json.format(msgspec.json.encode(value)).decode())
+
+
+async def _connect(settings: Settings) -> asyncpg.Connection:
+    return await asyncpg.connect(settings.database_url, server_settings={"application_name": "vitals.cli"})
+
+
+async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    connection = await _connect(settings)
+    try:
+        applied = await migrate(connection)
+    finally:
+        await connection.close()
+    print(f"applied {len(applied)} migration(s)" + "".join(f"\n  {m.path.name}" for m in applied))
+
+
+async def cmd_project_create(settings: Settings, args: argparse.Namespace) -> None:
+    connection = await _connect(settings)
+    try:
+        project = await catalog.create_project(
+            connection,
+            slug=args.slug,
+            name=args.name or args.slug,
+            allowed_origins=args.origin,
+            rate_limit_per_minute=args.rate_limit,
+            filter_bots=not args.keep_bots,
+        )
+    finally:
+        await connection.close()
+    _print(project)
+
+
+async def cmd_project_list(settings: Settings, args: argparse.Namespace) -> None:
+    connection = await _connect(settings)
+    try:
+        _print(await catalog.list_projects(connection))
+    finally:
+        await connection.close()
+
+
+async def cmd_project_update(settings: Settings, args: argparse.Namespace) -> None:
+    connection = await _connect(settings)
+    client = async_redis(settings)
+    try:
+        project = await catalog.get_project(connection, args.project)
+        filter_bots = None if args.filter_bots is None else args.filter_bots == "on"
+        project = await catalog.update_project(
+            connection,
+            project.id,
+            allowed_origins=args.origin,
+            rate_limit_per_minute=args.rate_limit,
+            filter_bots=filter_bots,
+        )
+        # Ingest reads project settings from the registry, so republish this project's keys.
+        await registry.publish(client, await catalog.active_key_access(connection, project.id))
+    finally:
+        await connection.close()
+        await client.aclose()
+    _print(project)
+
+
+async def cmd_key_create(settings: Settings, args: argparse.Namespace) -> None:
+    connection = await _connect(settings)
+    client = async_redis(settings)
+    try:
+        project = await catalog.get_project(connection, args.project)
+        key = await catalog.create_key(connection, project.id, args.label)
+        await registry.publish(client, await catalog.active_key_access(connection, project.id))
+    finally:
+        await connection.close()
+        await client.aclose()
+    print(key)
+
+
+async def cmd_key_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    connection = await _connect(settings)
+    client = async_redis(settings)
+    try:
+        hashes = await catalog.revoke_key(connection, args.key)
+        await registry.withdraw(client, hashes)
+    finally:
+        await connection.close()
+        await client.aclose()
+    print(f"revoked {len(hashes)} key(s)")
+
+
+async def cmd_key_list(settings: Settings, args: argparse.Namespace) -> None:
+    connection = await _connect(settings)
+    try:
+        project_id = (await catalog.get_project(connection, args.project)).id if args.project else None
+        _print(await catalog.list_keys(connection, project_id))
+    finally:
+        await connection.close()
+
+
+async def cmd_keys_sync(settings: Settings, args: argparse.Namespace) -> None:
+    connection = await _connect(settings)
+    client = async_redis(settings)
+    try:
+        access = await catalog.active_key_access(connection)
+        await registry.rebuild(client, access)
+    finally:
+        await connection.close()
+        await client.aclose()
+    print(f"registry rebuilt with {len(access)} active key(s)")
+
+
+async def cmd_user_create(settings: Settings, args: argparse.Namespace) -> None:
+    password = args.password or getpass.getpass("password: ")
+    if len(password) < 8:
+        raise ValueError("the password must have at least 8 characters")
+    connection = await _connect(settings)
+    try:
+        project_ids = [(await catalog.get_project(connection, p)).id for p in args.project]
+        user_id = await catalog.upsert_user(
+            connection, args.email, PasswordHasher().hash(password), project_ids
+        )
+    finally:
+        await connection.close()
+    print(f"user {user_id} ({args.email}) may see projects {project_ids}")
+
+
+async def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
+    connection = await _connect(settings)
+    try:
+        project_ids = [(await catalog.get_project(connection, p)).id for p in args.project]
+    finally:
+        await connection.close()
+    print(mint_token(settings, subject=args.subject, projects=project_ids, lifetime_s=args.lifetime))
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vitals", description=__doc__)
+    sub = parser.add_subparsers(title="commands")
+
+    def add(name: str, command: Command, help_text: str, into: argparse._SubParsersAction = sub) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+        command_parser: argparse.ArgumentParser = into.add_parser(name, help=help_text)
+        command_parser.set_defaults(command=command)
+        return command_parser
+
+    add("migrate", cmd_migrate, "apply pending database migrations")
+
+    project = sub.add_parser("project", help="create, list or update projects").add_subparsers(title="project commands")
+    create = add("create", cmd_project_create, "create a project", project)
+    create.add_argument("slug")
+    create.add_argument("--name")
+    create.add_argument("--origin", action="append", default=[], help="allowed Origin (repeat); none means any")
+    create.add_argument("--rate-limit", type=_positive_int, default=60_000, help="beacons per minute")
+    create.add_argument("--keep-bots", action="store_true", help="store beacons from bots and headless browsers")
+    add("list", cmd_project_list, "list projects", project)
+    update = add("update", cmd_project_update, "change a project's ingest settings", project)
+    update.add_argument("project")
+    update.add_argument("--origin", action="append", help="allowed Origin (repeat); replaces the list")
+    update.add_argument("--rate-limit", type=_positive_int)
+    update.add_argument("--filter-bots", choices=["on", "off"])
+
+    key = sub.add_parser("key", help="create, revoke or list ingest keys").add_subparsers(title="key commands")
+    key_create = add("create", cmd_key_create, "create an ingest key (printed once)", key)
+    key_create.add_argument("project")
+    key_create.add_argument("--label", default="")
+    key_revoke = add("revoke", cmd_key_revoke, "revoke a key by its value or displayed prefix", key)
+    key_revoke.add_argument("key")
+    key_list = add("list", cmd_key_list, "list keys (prefixes only)", key)
+    key_list.add_argument("project", nargs="?")
+
+    keys = sub.add_parser("keys", help="key registry maintenance").add_subparsers(title="keys commands")
+    add("sync", cmd_keys_sync, "rebuild the Redis key registry from the database", keys)
+
+    user = sub.add_parser("user", help="dashboard users").add_subparsers(title="user commands")
+    user_create = add("create", cmd_user_create, "create a user or reset their password", user)
+    user_create.add_argument("email")
+    user_create.add_argument("--password", help="prompted for when omitted")
+    user_create.add_argument("--project", action="append", default=[], help="project the user may see (repeat)")
+
+    token = add("token", cmd_token, "mint a dashboard/realtime JWT")
+    token.add_argument("--project", action="append", required=True, help="project slug or id (repeat)")
+    token.add_argument("--lifetime", type=_positive_int, default=3600, help=f"seconds, at most {MAX_LIFETIME_S}")
+    token.add_argument("--subject", default="cli")
+    return parser
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""A small migration runner: numbered plain-SQL files, applied in order, recorded in
+`schema_migrations`, one transaction per file unless the file says otherwise.
+
+File names: `NNNN_name.sql` for both editions, `NNNN_name.timescale.sql` or
+`NNNN_name.apache.sql` for one TimescaleDB edition (chosen by `SHOW timescaledb.license`).
+A file whose first line contains `vitals:no-transaction` runs statement by statement
+outside a transaction (continuous aggregates require it); such files must be written
+idempotently (IF NOT EXISTS), since a failure part-way cannot be rolled back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Literal
+
+import asyncpg
+import msgspec
+
+from services.cli.sql_split import split_statements
+
+Edition = Literal["timescale", "apache"]
+EDITIONS: tuple[Edition, ...] = ("timescale", "apache")
+NO_TRANSACTION_MARK = "vitals:no-transaction"
+DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "migrations"
+# Any constant works; it only has to be the same in every process that migrates.
+ADVISORY_LOCK_ID = 7_242_001
+
+_FILE_NAME = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)(?:\.(?P<edition>[a-z]+))?\.sql$")
+
+
+class MigrationError(Exception):
+    """A migration file is malformed or failed to apply; the message names it."""
+
+
+class Migration(msgspec.Struct, frozen=True):
+    version: str
+    name: str
+    edition: Edition | None
+    path: Path
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text()
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+    @property
+    def transactional(self) -> bool:
+        first_line = self.sql.split("\n", 1)[0]
+        return NO_TRANSACTION_MARK not in first_line
+
+
+def discover(directory: Path, edition: Edition) -> list[Migration]:
+    """The migrations for one edition, in version order; one file per version."""
+    chosen: dict[str, Migration] = {}
+    for path in sorted(directory.glob("*.sql")):
+        match = _FILE_NAME.match(path.name)
+        if match is None:
+            raise MigrationError(f"{path.name}: expected NNNN_name[.edition].sql")
+        file_edition = match["edition"]
+        if file_edition is not None and file_edition not in EDITIONS:
+            raise MigrationError(f"{path.name}: unknown edition {file_edition!r}")
+        if file_edition not in (None, edition):
+            continue
+        version = match["version"]
+        if version in chosen:
+            raise MigrationError(f"{path.name}: version {version} already used by {chosen[version].path.name}")
+        chosen[version] = Migration(version, match["name"], file_edition, path)  # type: ignore[arg-type]
+    return [chosen[version] for version in sorted(chosen)]
+
+
+async def detect_edition(connection: asyncpg.Connection) -> Edition:
+    await connection.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+    license_name = await connection.fetchval("SHOW timescaledb.license")
+    return "timescale" if license_name == "timescale" else "apache"
+
+
+CREATE_LEDGER = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    text PRIMARY KEY,
+    name       text NOT NULL,
+    edition    text,
+    checksum   text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+APPLIED = "SELECT version, checksum FROM schema_migrations"
+RECORD = "INSERT INTO schema_migrations (version, name, edition, checksum) VALUES ($1, $2, $3, $4)"
+
+
+async def migrate(
+    connection: asyncpg.Connection, directory: Path = DEFAULT_DIRECTORY
+) -> list[Migration]:
+    """Apply every pending migration; returns those applied now."""
+    edition = await detect_edition(connection)
+    pending_all = discover(directory, edition)
+    await connection.execute("SELECT pg_advisory_lock($1)", ADVISORY_LOCK_ID)
+    try:
+        await connection.execute(CREATE_LEDGER)
+        applied = {row["version"]: row["checksum"] for row in await connection.fetch(APPLIED)}
+        for migration in pending_all:
+            if migration.version in applied and applied[migration.version] != migration.checksum:
+                raise MigrationError(
+                    f"{migration.path.name} changed after it was applied; add a new migration instead"
+                )
+        pending = [m for m in pending_all if m.version not in applied]
+        for migration in pending:
+            await _apply(connection, migration)
+        return pending
+    finally:
+        await connection.execute("SELECT pg_advisory_unlock($1)", ADVISORY_LOCK_ID)
+
+
+async def _apply(connection: asyncpg.Connection, migration: Migration) -> None:
+    record = (migration.version, migration.name, migration.edition, migration.checksum)
+    try:
+        if migration.transactional:
+            async with connection.transaction():
+                await connection.execute(migration.sql)
+                await connection.execute(RECORD, *record)
+        else:
+            for statement in split_statements(migration.sql):
+                await connection.execute(statement)
+            await connection.execute(RECORD, *record)
+    except asyncpg.PostgresError as exc:
+        raise MigrationError(f"{migration.path.name} failed: {exc.__class__.__name__}: {exc}") from exc

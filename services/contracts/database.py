@@ -1,0 +1,52 @@
+"""The asyncpg pool factory every process uses, so timeouts and naming are uniform."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+
+from services.contracts.settings import Settings
+
+# The query service's connections switch to this role: it may only SELECT.
+READER_ROLE = "vitals_reader"
+
+Connection = asyncpg.Connection
+Pool = asyncpg.Pool
+
+
+async def create_pool(
+    settings: Settings,
+    service: str,
+    *,
+    read_only: bool = False,
+    min_size: int | None = None,
+    max_size: int | None = None,
+) -> asyncpg.Pool:
+    init: Callable[[asyncpg.Connection], Awaitable[None]] | None = (
+        _become_reader if read_only else None
+    )
+    pool = await asyncpg.create_pool(
+        settings.database_url,
+        min_size=settings.db_pool_min if min_size is None else min_size,
+        max_size=settings.db_pool_max if max_size is None else max_size,
+        command_timeout=settings.db_command_timeout_s,
+        timeout=settings.db_acquire_timeout_s,
+        server_settings={"application_name": f"vitals.{service}", "timezone": "UTC"},
+        init=init,
+    )
+    assert pool is not None
+    return pool
+
+
+async def _become_reader(connection: asyncpg.Connection) -> None:
+    # SET SESSION AUTHORIZATION would need superuser; SET ROLE needs only membership,
+    # which the migration grants to the owner role.
+    await connection.execute(
+        f"SET ROLE {READER_ROLE}; SET default_transaction_read_only = on"
+    )
+
+
+async def ping(pool: asyncpg.Pool, timeout_s: float) -> None:
+    async with pool.acquire(timeout=timeout_s) as connection:
+        await connection.fetchval("SELECT 1", timeout=timeout_s)

@@ -1,0 +1,35 @@
+"""structlog, configured once per process: JSON in containers, console locally."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+from services.contracts.settings import Settings
+
+
+def configure_logging(settings: Settings, service: str) -> structlog.stdlib.BoundLogger:
+    level = getattr(logging, settings.log_level.upper())
+    renderer: structlog.types.Processor = (
+        structlog.processors.JSONRenderer()
+        if settings.log_format == "json"
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.StackInfoRenderer(),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    structlog.contextvars.bind_contextvars(service=service)
+    logger: structlog.stdlib.BoundLogger = structlog.get_logger()
+    return logger

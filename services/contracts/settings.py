@@ -1,0 +1,89 @@
+"""The one configuration object every Vitals process reads, parsed once at start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+import msgspec
+
+ENV_PREFIX = "VITALS_"
+# RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.
+MIN_JWT_SECRET_BYTES = 32
+
+
+class SettingsError(ValueError):
+    """A VITALS_* variable is missing or malformed; the message names it."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str
+    redis_url: str
+    # The cache may live on a separate, evicting Redis; the queue never may.
+    cache_redis_url: str | None = None
+
+    jwt_secret: str | None = None
+    jwt_issuer: str = "vitals"
+    jwt_audience: str = "vitals-dashboard"
+
+    log_format: Literal["console", "json"] = "console"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+    # Bounded so a stuck statement fails the job (and RQ retries) instead of hanging.
+    db_command_timeout_s: float = 30.0
+    db_acquire_timeout_s: float = 10.0
+    # Redis calls on the request path must fail fast: ingest answers 503, not a hang.
+    redis_timeout_s: float = 2.0
+
+    # Ingest: revocation takes effect within this many seconds.
+    key_cache_ttl_s: float = 5.0
+    max_queue_depth: int = 200_000
+
+    realtime_cors_origins: tuple[str, ...] = ()
+
+    @property
+    def cache_url(self) -> str:
+        return self.cache_redis_url or self.redis_url
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return cls.__struct_fields__
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        environ = os.environ if environ is None else environ
+        raw: dict[str, object] = {}
+        for name in cls.field_names():
+            value = environ.get(ENV_PREFIX + name.upper())
+            if value is None or value == "":
+                continue
+            raw[name] = _split_list(value) if name.endswith("_origins") else value
+        try:
+            return msgspec.convert(raw, cls, strict=False)
+        except msgspec.ValidationError as exc:
+            raise SettingsError(_name_the_variable(str(exc))) from None
+
+    def require_jwt_secret(self) -> str:
+        if not self.jwt_secret:
+            raise SettingsError("VITALS_JWT_SECRET is required by this service and is not set")
+        if len(self.jwt_secret.encode()) < MIN_JWT_SECRET_BYTES:
+            raise SettingsError(f"VITALS_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes")
+        return self.jwt_secret
+
+
+def _split_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _name_the_variable(message: str) -> str:
+    """Turn msgspec's `... - at `$.db_pool_max`` into the environment variable's name."""
+    if "`$." in message:
+        field = message.split("`$.", 1)[1].split("`", 1)[0].split("[", 1)[0]
+        return f"{ENV_PREFIX}{field.upper()}: {message.split(' - at ', 1)[0]}"
+    if "missing required field" in message:
+        field = message.split("`")[1]
+        return f"{ENV_PREFIX}{field.upper()} is required and is not set"
+    return message
