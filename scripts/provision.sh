@@ -157,8 +157,11 @@ ensure_services() {
 }
 
 write_env() {
+  # A signing secret for local dashboard tokens, made once and kept out of git.
+  [ -s "$LOCAL/jwt-secret" ] || (umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(48))' >"$LOCAL/jwt-secret")
   # The URLs the Makefile and tests read; explicit environment variables win.
   cat >"$LOCAL/env" <<ENV
+export VITALS_JWT_SECRET=\${VITALS_JWT_SECRET:-$(cat "$LOCAL/jwt-secret")}
 export VITALS_DATABASE_URL=\${VITALS_DATABASE_URL:-postgresql://postgres@127.0.0.1:$PG_PORT/vitals}
 export VITALS_REDIS_URL=\${VITALS_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}
 export VITALS_LOCAL_PG_PORT=$PG_PORT

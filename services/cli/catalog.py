@@ -98,6 +98,7 @@ async def create_project(
         raise CatalogError(f"a project with slug {slug!r} already exists") from None
     except asyncpg.CheckViolationError as exc:
         raise CatalogError(f"invalid project: {exc.constraint_name}") from None
+    assert row is not None  # RETURNING always yields the inserted row
     return Project(**dict(row))
 
 
@@ -123,6 +124,8 @@ async def update_project(
     row = await connection.fetchrow(
         UPDATE_PROJECT, project_id, allowed_origins, rate_limit_per_minute, filter_bots
     )
+    if row is None:
+        raise CatalogError(f"no project {project_id}")
     return Project(**dict(row))
 
 

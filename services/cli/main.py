@@ -7,18 +7,21 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
+from typing import TypeAlias
 
 import asyncpg
 import msgspec
 from argon2 import PasswordHasher
 
-from services.cli import catalog, registry
+from services.cli import catalog, registry, supervisor
 from services.cli.migrations import MigrationError, migrate
 from services.contracts.redis_client import async_redis
 from services.contracts.settings import Settings, SettingsError
 from services.contracts.tokens import MAX_LIFETIME_S, mint_token
 
 Command = Callable[[Settings, argparse.Namespace], Awaitable[None]]
+# Quoted: argparse's action class is generic only to type checkers.
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -43,7 +46,9 @@ def _print(value: object) -> None:
 
 
 async def _connect(settings: Settings) -> asyncpg.Connection:
-    return await asyncpg.connect(settings.database_url, server_settings={"application_name": "vitals.cli"})
+    return await asyncpg.connect(
+        settings.database_url, server_settings={"application_name": "vitals.cli"}
+    )
 
 
 async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
@@ -128,7 +133,9 @@ async def cmd_key_revoke(settings: Settings, args: argparse.Namespace) -> None:
 async def cmd_key_list(settings: Settings, args: argparse.Namespace) -> None:
     connection = await _connect(settings)
     try:
-        project_id = (await catalog.get_project(connection, args.project)).id if args.project else None
+        project_id = (
+            (await catalog.get_project(connection, args.project)).id if args.project else None
+        )
         _print(await catalog.list_keys(connection, project_id))
     finally:
         await connection.close()
@@ -167,7 +174,17 @@ async def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
         project_ids = [(await catalog.get_project(connection, p)).id for p in args.project]
     finally:
         await connection.close()
-    print(mint_token(settings, subject=args.subject, projects=project_ids, lifetime_s=args.lifetime))
+    print(
+        mint_token(settings, subject=args.subject, projects=project_ids, lifetime_s=args.lifetime)
+    )
+
+
+async def cmd_up(settings: Settings, args: argparse.Namespace) -> None:
+    services = supervisor.default_services(args.host, args.base_port, args.workers)
+    for service in services:
+        print(f"  {service.name:<10} http://{args.host}:{service.port}")
+    sys.stdout.flush()
+    sys.exit(supervisor.run(services))
 
 
 def _positive_int(text: str) -> int:
@@ -181,28 +198,42 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vitals", description=__doc__)
     sub = parser.add_subparsers(title="commands")
 
-    def add(name: str, command: Command, help_text: str, into: argparse._SubParsersAction = sub) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    def add(
+        name: str, command: Command, help_text: str, into: Subcommands = sub
+    ) -> argparse.ArgumentParser:
         command_parser: argparse.ArgumentParser = into.add_parser(name, help=help_text)
         command_parser.set_defaults(command=command)
         return command_parser
 
     add("migrate", cmd_migrate, "apply pending database migrations")
 
-    project = sub.add_parser("project", help="create, list or update projects").add_subparsers(title="project commands")
+    project = sub.add_parser("project", help="create, list or update projects").add_subparsers(
+        title="project commands"
+    )
     create = add("create", cmd_project_create, "create a project", project)
     create.add_argument("slug")
     create.add_argument("--name")
-    create.add_argument("--origin", action="append", default=[], help="allowed Origin (repeat); none means any")
-    create.add_argument("--rate-limit", type=_positive_int, default=60_000, help="beacons per minute")
-    create.add_argument("--keep-bots", action="store_true", help="store beacons from bots and headless browsers")
+    create.add_argument(
+        "--origin", action="append", default=[], help="allowed Origin (repeat); none means any"
+    )
+    create.add_argument(
+        "--rate-limit", type=_positive_int, default=60_000, help="beacons per minute"
+    )
+    create.add_argument(
+        "--keep-bots", action="store_true", help="store beacons from bots and headless browsers"
+    )
     add("list", cmd_project_list, "list projects", project)
     update = add("update", cmd_project_update, "change a project's ingest settings", project)
     update.add_argument("project")
-    update.add_argument("--origin", action="append", help="allowed Origin (repeat); replaces the list")
+    update.add_argument(
+        "--origin", action="append", help="allowed Origin (repeat); replaces the list"
+    )
     update.add_argument("--rate-limit", type=_positive_int)
     update.add_argument("--filter-bots", choices=["on", "off"])
 
-    key = sub.add_parser("key", help="create, revoke or list ingest keys").add_subparsers(title="key commands")
+    key = sub.add_parser("key", help="create, revoke or list ingest keys").add_subparsers(
+        title="key commands"
+    )
     key_create = add("create", cmd_key_create, "create an ingest key (printed once)", key)
     key_create.add_argument("project")
     key_create.add_argument("--label", default="")
@@ -211,19 +242,36 @@ def _parser() -> argparse.ArgumentParser:
     key_list = add("list", cmd_key_list, "list keys (prefixes only)", key)
     key_list.add_argument("project", nargs="?")
 
-    keys = sub.add_parser("keys", help="key registry maintenance").add_subparsers(title="keys commands")
+    keys = sub.add_parser("keys", help="key registry maintenance").add_subparsers(
+        title="keys commands"
+    )
     add("sync", cmd_keys_sync, "rebuild the Redis key registry from the database", keys)
 
     user = sub.add_parser("user", help="dashboard users").add_subparsers(title="user commands")
     user_create = add("create", cmd_user_create, "create a user or reset their password", user)
     user_create.add_argument("email")
     user_create.add_argument("--password", help="prompted for when omitted")
-    user_create.add_argument("--project", action="append", default=[], help="project the user may see (repeat)")
+    user_create.add_argument(
+        "--project", action="append", default=[], help="project the user may see (repeat)"
+    )
 
     token = add("token", cmd_token, "mint a dashboard/realtime JWT")
-    token.add_argument("--project", action="append", required=True, help="project slug or id (repeat)")
-    token.add_argument("--lifetime", type=_positive_int, default=3600, help=f"seconds, at most {MAX_LIFETIME_S}")
+    token.add_argument(
+        "--project", action="append", required=True, help="project slug or id (repeat)"
+    )
+    token.add_argument(
+        "--lifetime", type=_positive_int, default=3600, help=f"seconds, at most {MAX_LIFETIME_S}"
+    )
     token.add_argument("--subject", default="cli")
+    up = add("up", cmd_up, "run every service until Ctrl-C (what `make run` uses)")
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument(
+        "--base-port",
+        type=_positive_int,
+        default=8000,
+        help="ingest +1, query +2, realtime +4, workers +10…",
+    )
+    up.add_argument("--workers", type=_positive_int, default=2)
     return parser
 
 

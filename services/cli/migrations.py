@@ -68,8 +68,10 @@ def discover(directory: Path, edition: Edition) -> list[Migration]:
             continue
         version = match["version"]
         if version in chosen:
-            raise MigrationError(f"{path.name}: version {version} already used by {chosen[version].path.name}")
-        chosen[version] = Migration(version, match["name"], file_edition, path)  # type: ignore[arg-type]
+            raise MigrationError(
+                f"{path.name}: version {version} already used by {chosen[version].path.name}"
+            )
+        chosen[version] = Migration(version, match["name"], file_edition, path)
     return [chosen[version] for version in sorted(chosen)]
 
 
@@ -105,7 +107,8 @@ async def migrate(
         for migration in pending_all:
             if migration.version in applied and applied[migration.version] != migration.checksum:
                 raise MigrationError(
-                    f"{migration.path.name} changed after it was applied; add a new migration instead"
+                    f"{migration.path.name} changed after it was applied; "
+                    "add a new migration instead"
                 )
         pending = [m for m in pending_all if m.version not in applied]
         for migration in pending:
@@ -127,4 +130,6 @@ async def _apply(connection: asyncpg.Connection, migration: Migration) -> None:
                 await connection.execute(statement)
             await connection.execute(RECORD, *record)
     except asyncpg.PostgresError as exc:
-        raise MigrationError(f"{migration.path.name} failed: {exc.__class__.__name__}: {exc}") from exc
+        raise MigrationError(
+            f"{migration.path.name} failed: {exc.__class__.__name__}: {exc}"
+        ) from exc

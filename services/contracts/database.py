@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 import asyncpg
 
 from services.contracts.settings import Settings
@@ -23,9 +21,6 @@ async def create_pool(
     min_size: int | None = None,
     max_size: int | None = None,
 ) -> asyncpg.Pool:
-    init: Callable[[asyncpg.Connection], Awaitable[None]] | None = (
-        _become_reader if read_only else None
-    )
     pool = await asyncpg.create_pool(
         settings.database_url,
         min_size=settings.db_pool_min if min_size is None else min_size,
@@ -33,7 +28,7 @@ async def create_pool(
         command_timeout=settings.db_command_timeout_s,
         timeout=settings.db_acquire_timeout_s,
         server_settings={"application_name": f"vitals.{service}", "timezone": "UTC"},
-        init=init,
+        init=_become_reader if read_only else None,
     )
     assert pool is not None
     return pool
@@ -42,9 +37,7 @@ async def create_pool(
 async def _become_reader(connection: asyncpg.Connection) -> None:
     # SET SESSION AUTHORIZATION would need superuser; SET ROLE needs only membership,
     # which the migration grants to the owner role.
-    await connection.execute(
-        f"SET ROLE {READER_ROLE}; SET default_transaction_read_only = on"
-    )
+    await connection.execute(f"SET ROLE {READER_ROLE}; SET default_transaction_read_only = on")
 
 
 async def ping(pool: asyncpg.Pool, timeout_s: float) -> None:

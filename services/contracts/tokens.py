@@ -29,9 +29,7 @@ class Claims(msgspec.Struct, frozen=True, kw_only=True):
         return project_id in self.projects
 
 
-def mint_token(
-    settings: Settings, *, subject: str, projects: list[int], lifetime_s: int
-) -> str:
+def mint_token(settings: Settings, *, subject: str, projects: list[int], lifetime_s: int) -> str:
     if not 0 < lifetime_s <= MAX_LIFETIME_S:
         raise ValueError(f"lifetime must be between 1 s and {MAX_LIFETIME_S} s")
     now = int(time.time())

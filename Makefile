@@ -1,0 +1,27 @@
+# The few verbs a newcomer needs. Every target provisions what it uses first.
+.PHONY: run test lint migrate bench bench-ingest bench-query provision clean
+
+UV := .local/uv/bin/uv
+VENV := .venv/bin
+
+run:                 ## provision, migrate, start every service with demo data
+	scripts/run.sh
+
+test:                ## provision and run every test suite (what CI runs)
+	scripts/test.sh
+
+lint:                ## ruff and mypy (strict on services/)
+	scripts/provision.sh python
+	$(VENV)/ruff check services tests
+	$(VENV)/mypy
+
+migrate:             ## apply pending migrations to VITALS_DATABASE_URL (or the local database)
+	scripts/provision.sh all
+	. .local/env && $(VENV)/vitals migrate
+
+provision:           ## install and start what is missing, nothing else
+	scripts/provision.sh all
+
+clean:               ## stop local servers and delete .local/ (all local data)
+	scripts/provision.sh stop || true
+	rm -rf .local .venv

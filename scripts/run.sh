@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# `make run`: provision, migrate, make sure a demo project exists, print how to reach
+# everything, then run all services in the foreground until Ctrl-C.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+scripts/provision.sh all
+# shellcheck disable=SC1091
+. .local/env
+export PATH="$ROOT/.venv/bin:$PATH"
+: "${VITALS_BASE_PORT:=8000}"
+: "${VITALS_HOST:=127.0.0.1}"
+
+createdb_if_missing() {
+  local url=$VITALS_DATABASE_URL
+  local name=${url##*/}; name=${name%%\?*}
+  psql "${url%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1 \
+    || psql "${url%/*}/postgres" -qc "CREATE DATABASE \"$name\""
+}
+# Best effort: with a managed database the role may not create databases, and migrate
+# then says clearly what is wrong.
+createdb_if_missing || echo "note: could not create the database; assuming it exists" >&2
+vitals migrate
+
+if ! vitals project list | grep -q '"slug": "demo"'; then
+  vitals project create demo --name "Demo site" >/dev/null
+fi
+# The key is shown only once, so the demo keeps its copy under .local/.
+if [ ! -s .local/demo-key ]; then
+  vitals key create demo --label "make run" > .local/demo-key
+fi
+vitals keys sync >/dev/null
+vitals user create demo@example.com --password demo-password --project demo >/dev/null
+TOKEN=$(vitals token --project demo --lifetime 86400 --subject demo)
+
+cat <<INFO
+
+  Vitals is starting.
+  ingest    http://$VITALS_HOST:$((VITALS_BASE_PORT + 1))   (POST /v1/beacon?key=…)
+  query     http://$VITALS_HOST:$((VITALS_BASE_PORT + 2))   (OpenAPI at /schema)
+  realtime  http://$VITALS_HOST:$((VITALS_BASE_PORT + 4))   (Socket.IO)
+  workers   http://$VITALS_HOST:$((VITALS_BASE_PORT + 10))… (health, metrics)
+
+  demo ingest key   $(cat .local/demo-key)
+  dashboard login   demo@example.com / demo-password
+  dashboard token   $TOKEN
+
+  Ctrl-C stops everything.
+
+INFO
+exec vitals up --host "$VITALS_HOST" --base-port "$VITALS_BASE_PORT"

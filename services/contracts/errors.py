@@ -1,0 +1,60 @@
+"""The one JSON error shape every HTTP service answers with: {"error": code, "detail": ...}."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+
+class ApiError(Exception):
+    """An expected failure: a stable code for programs, a detail for people."""
+
+    def __init__(
+        self, status: int, code: str, detail: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(f"{status} {code}: {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.headers = headers or {}
+
+
+def error_response(
+    status: int, code: str, detail: Any = None, headers: dict[str, str] | None = None
+) -> Response[dict[str, Any]]:
+    return Response({"error": code, "detail": detail}, status_code=status, headers=headers)
+
+
+def _api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[dict[str, Any]]:
+    return error_response(exc.status, exc.code, exc.detail, exc.headers)
+
+
+def _http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    # Litestar's own 4xx (unknown route, bad query parameter, wrong method) in our shape.
+    code = "invalid_request" if isinstance(exc, ValidationException) else _slug(exc.detail)
+    detail = exc.extra if isinstance(exc, ValidationException) and exc.extra else exc.detail
+    return error_response(exc.status_code, code, detail, dict(exc.headers or {}))
+
+
+def _slug(text: str) -> str:
+    return "_".join(text.lower().split()) or "error"
+
+
+def _unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    return error_response(
+        HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "unexpected server error"
+    )
+
+
+ExceptionHandlers = MutableMapping[
+    int | type[Exception], Callable[[Request[Any, Any, Any], Any], Response[Any]]
+]
+EXCEPTION_HANDLERS: ExceptionHandlers = {
+    ApiError: _api_error,
+    HTTPException: _http_exception,
+    Exception: _unexpected,
+}

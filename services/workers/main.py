@@ -1,0 +1,47 @@
+"""`vitals-worker`: an RQ worker process that runs jobs in-process (no fork per job)."""
+
+from __future__ import annotations
+
+import argparse
+
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+
+from services.contracts.logging import configure_logging
+from services.contracts.queue import QUEUE_NAME
+from services.contracts.redis_client import sync_redis
+from services.contracts.settings import Settings
+from services.workers import health, runtime
+
+
+def create_worker(settings: Settings | None = None, name: str | None = None) -> SimpleWorker:
+    settings = settings or Settings.from_env()
+    configure_logging(settings, runtime.SERVICE)
+    runtime.install(settings)
+    # SimpleWorker runs each job in this process: the per-job fork of rq.Worker costs
+    # milliseconds, more than a batch insert, and would discard the loop and the pool.
+    return SimpleWorker(
+        [QUEUE_NAME], connection=sync_redis(settings), serializer=JSONSerializer, name=name
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="vitals-worker", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="health/metrics address")
+    parser.add_argument("--port", type=int, default=8003, help="health/metrics port; 0 disables")
+    parser.add_argument("--name", help="RQ worker name (unique per process)")
+    parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env()
+    worker = create_worker(settings, args.name)
+    if args.port:
+        health.serve_in_thread(settings, args.host, args.port)
+    try:
+        worker.work(burst=args.burst, with_scheduler=True)
+    finally:
+        runtime.current().close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Shared fixtures: a real TimescaleDB test database and a real Redis database per run.
+
+The URLs come from the environment `make test` prepares (.local/env); the suite works on
+its own database (`<name>_test`) and Redis db 15, never on the ones `make run` uses.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+import redis.asyncio
+
+from services.cli.migrations import migrate
+from services.contracts.settings import Settings
+from tests.support.processes import RedisServer
+
+TEST_REDIS_DB = 15
+TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256!"
+TRUNCATE_ALL = """
+TRUNCATE projects, ingest_keys, users, user_projects, pages, vitals, vitals_hourly, vitals_daily
+RESTART IDENTITY CASCADE
+"""
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, query = url.partition("?")
+    return base.rsplit("/", 1)[0] + "/" + name + (("?" + query) if query else "")
+
+
+def _database_name(url: str) -> str:
+    return url.partition("?")[0].rsplit("/", 1)[1]
+
+
+@pytest.fixture(scope="session")
+def base_settings() -> Settings:
+    try:
+        database_url = os.environ["VITALS_DATABASE_URL"]
+        redis_url = os.environ["VITALS_REDIS_URL"]
+    except KeyError as exc:
+        pytest.exit(f"{exc.args[0]} is not set: run the suite with `make test`", returncode=2)
+    test_database = _database_name(database_url) + "_test"
+    return Settings(
+        database_url=_with_database(database_url, test_database),
+        redis_url=redis_url.rsplit("/", 1)[0] + f"/{TEST_REDIS_DB}",
+        jwt_secret=TEST_JWT_SECRET,
+    )
+
+
+@pytest.fixture(scope="session")
+async def settings(base_settings: Settings) -> Settings:
+    """Settings for a freshly created and migrated test database."""
+    name = _database_name(base_settings.database_url)
+    admin = await asyncpg.connect(_with_database(base_settings.database_url, "postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    connection = await asyncpg.connect(base_settings.database_url)
+    try:
+        await migrate(connection)
+    finally:
+        await connection.close()
+    return base_settings
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to the test database, emptied before the test."""
+    connection = await asyncpg.connect(settings.database_url)
+    await connection.execute(TRUNCATE_ALL)
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+async def redis_client(settings: Settings) -> AsyncIterator[redis.asyncio.Redis]:
+    """The test Redis database, flushed before the test."""
+    client = redis.asyncio.Redis.from_url(settings.redis_url)
+    await client.flushdb()
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+def private_redis() -> Iterator[RedisServer]:
+    """A Redis server of the test's own, which it may stop or kill."""
+    server = RedisServer().start()
+    try:
+        yield server
+    finally:
+        server.cleanup()

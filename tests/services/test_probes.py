@@ -1,0 +1,88 @@
+"""Each service starts as a real process and reports health and readiness honestly."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from services.contracts.settings import Settings
+from tests.support.processes import RedisServer, ServiceProcess, uvicorn_service, worker_service
+
+STARTERS: dict[str, Callable[[Settings], ServiceProcess]] = {
+    "ingest": lambda s: uvicorn_service("ingest", "services.ingest.app:create_app", s),
+    "query": lambda s: uvicorn_service("query", "services.query.app:create_app", s),
+    "realtime": lambda s: uvicorn_service("realtime", "services.realtime.app:create_app", s),
+    "workers": worker_service,
+}
+
+
+@pytest.fixture(params=sorted(STARTERS))
+def running(
+    request: pytest.FixtureRequest, settings: Settings, private_redis: RedisServer
+) -> Iterator[tuple[ServiceProcess, RedisServer]]:
+    """One service, started against the test database and a Redis of the test's own."""
+    service_settings = Settings(
+        database_url=settings.database_url,
+        redis_url=private_redis.url,
+        jwt_secret=settings.jwt_secret,
+    )
+    service = STARTERS[request.param](service_settings)
+    try:
+        service.wait_healthy()
+        yield service, private_redis
+    finally:
+        service.stop()
+
+
+class TestProbes:
+    def test_healthy_and_ready_with_dependencies_up(
+        self, running: tuple[ServiceProcess, RedisServer]
+    ) -> None:
+        """With PostgreSQL and Redis up, /health and /ready both answer 200."""
+        service, _ = running
+        assert httpx.get(service.url + "/health").status_code == 200
+        ready = httpx.get(service.url + "/ready", timeout=10)
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["status"] == "ready"
+
+    def test_not_ready_while_redis_is_down_then_ready_again(
+        self, running: tuple[ServiceProcess, RedisServer]
+    ) -> None:
+        """Stopping Redis makes /ready 503 with the reason while /health stays 200; restarting it recovers."""
+        service, redis_server = running
+        redis_server.stop(signal.SIGKILL)
+        ready = httpx.get(service.url + "/ready", timeout=10)
+        assert ready.status_code == 503
+        body = ready.json()
+        assert body["status"] == "unavailable"
+        assert "redis" in body["failing"]
+        assert body["reason"]
+        assert httpx.get(service.url + "/health").status_code == 200
+        redis_server.start()
+        assert httpx.get(service.url + "/ready", timeout=10).status_code == 200
+
+
+class TestQueueSafety:
+    @pytest.mark.parametrize(
+        ("appendonly", "policy", "reason"),
+        [(False, "noeviction", "AOF"), (True, "allkeys-lru", "noeviction")],
+    )
+    def test_ingest_not_ready_on_an_unsafe_queue_redis(
+        self, settings: Settings, appendonly: bool, policy: str, reason: str
+    ) -> None:
+        """Ingest refuses readiness when the queue Redis could lose accepted beacons."""
+        unsafe = RedisServer(appendonly=appendonly, policy=policy).start()
+        service = STARTERS["ingest"](
+            Settings(database_url=settings.database_url, redis_url=unsafe.url)
+        )
+        try:
+            service.wait_healthy()
+            ready = httpx.get(service.url + "/ready", timeout=10)
+            assert ready.status_code == 503
+            assert reason in ready.json()["reason"]
+        finally:
+            service.stop()
+            unsafe.cleanup()
