@@ -1,11 +1,41 @@
 """The job contract between ingest (producer) and workers (consumer).
 
-Ingest enqueues by dotted path so it never imports worker code; payloads are JSON-safe
-(RQ's JSONSerializer), never pickles of our own objects.
+Ingest enqueues by dotted path so it never imports worker code. The job's one argument
+is a `BeaconBatch` encoded by msgspec to a JSON string (RQ's JSONSerializer carries it),
+never a pickle of our own objects. Group commit: one job holds many beacons.
 """
 
 from __future__ import annotations
 
+import msgspec
+
+from services.contracts.wire import Beacon
+
 QUEUE_NAME = "beacons"
 # The worker function that handles a batch of accepted beacons.
 BEACONS_RECEIVED = "services.workers.jobs.beacons_received"
+# Retries back off so a PostgreSQL restart is waited out rather than hammered.
+RETRY_INTERVALS_S = (1, 5, 15, 60, 300)
+
+
+class AcceptedBeacon(msgspec.Struct, frozen=True, kw_only=True):
+    """A beacon as ingest accepted it, with what only the request knew."""
+
+    project_id: int  # from the key lookup, never from the body
+    received_at: float  # epoch ms at ingest; orders re-reports of one metric id
+    user_agent: str = ""
+    country: str = ""  # from a trusted proxy header when configured; the IP is never kept
+    beacon: Beacon
+
+
+class BeaconBatch(msgspec.Struct, frozen=True, kw_only=True):
+    v: int = 1
+    beacons: list[AcceptedBeacon]
+
+
+encode_batch = msgspec.json.Encoder().encode
+_batch_decoder = msgspec.json.Decoder(BeaconBatch)
+
+
+def decode_batch(payload: str | bytes) -> BeaconBatch:
+    return _batch_decoder.decode(payload)

@@ -1,0 +1,139 @@
+"""Beacon wire format v1: what the SDK sends and ingest accepts (golden files: tests/wire/v1/).
+
+One beacon is one page view's batch of web-vitals reports. Field names are the SDK's
+camelCase; attribution is flattened to scalars (DOM nodes and entries do not serialise).
+Structural rules live in the types; value rules that depend on the metric live in
+`check_values`, so the error can name the report.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from services.contracts.metrics import SPECS, Metric
+
+WIRE_VERSION = 1
+MAX_REPORTS = 50  # five metrics, re-reported on bfcache restores and soft navigations
+MAX_URL = 2048
+MAX_SELECTOR = 512
+MAX_SHORT = 64
+
+Url = Annotated[str, Meta(max_length=MAX_URL)]
+Selector = Annotated[str, Meta(max_length=MAX_SELECTOR)]
+Short = Annotated[str, Meta(max_length=MAX_SHORT)]
+# Durations inside attribution: non-negative and below an hour, which also excludes inf.
+Duration = Annotated[float, Meta(ge=0, le=3_600_000)]
+MetricName = Literal["LCP", "INP", "CLS", "FCP", "TTFB"]
+NavigationType = Literal[
+    "navigate", "reload", "back-forward", "back-forward-cache", "prerender", "restore",
+    "soft-navigation",
+]  # fmt: skip
+LoadState = Literal["loading", "dom-interactive", "dom-content-loaded", "complete"]
+
+
+class Struct(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, rename="camel"):
+    pass
+
+
+class Attribution(Struct):
+    """The union of web-vitals' attribution scalars; each metric fills its own subset."""
+
+    # LCP
+    target: Selector | None = None
+    url: Url | None = None
+    time_to_first_byte: Duration | None = None
+    resource_load_delay: Duration | None = None
+    resource_load_duration: Duration | None = None
+    element_render_delay: Duration | None = None
+    # INP
+    interaction_target: Selector | None = None
+    interaction_type: Literal["pointer", "keyboard"] | None = None
+    input_delay: Duration | None = None
+    processing_duration: Duration | None = None
+    presentation_delay: Duration | None = None
+    longest_script_url: Url | None = None
+    # CLS
+    largest_shift_target: Selector | None = None
+    largest_shift_value: Annotated[float, Meta(ge=0, le=100)] | None = None
+    largest_shift_time: Duration | None = None
+    # FCP (plus time_to_first_byte above)
+    first_byte_to_fcp: Duration | None = msgspec.field(default=None, name="firstByteToFCP")
+    # TTFB
+    dns_duration: Duration | None = None
+    connection_duration: Duration | None = None
+    request_duration: Duration | None = None
+    waiting_duration: Duration | None = None
+    cache_duration: Duration | None = None
+    # INP, CLS, FCP
+    load_state: LoadState | None = None
+
+
+class Report(Struct):
+    name: MetricName
+    value: Annotated[float, Meta(ge=0)]
+    delta: float
+    id: Annotated[str, Meta(min_length=1, max_length=MAX_SHORT)]
+    rating: Literal["good", "needs-improvement", "poor"] | None = None  # the client's; ignored
+    navigation_type: NavigationType = "navigate"
+    attribution: Attribution | None = None
+
+
+class Sdk(Struct):
+    name: Short
+    version: Short
+
+
+class Connection(Struct):
+    effective_type: Literal["slow-2g", "2g", "3g", "4g"] | None = None
+    rtt: Annotated[int, Meta(ge=0, le=60_000)] | None = None
+    save_data: bool | None = None
+
+
+class Viewport(Struct):
+    width: Annotated[int, Meta(ge=0, le=100_000)]
+    height: Annotated[int, Meta(ge=0, le=100_000)]
+
+
+class Beacon(Struct):
+    v: Literal[1]
+    sdk: Sdk
+    url: Annotated[str, Meta(min_length=1, max_length=MAX_URL)]
+    time_origin: Annotated[float, Meta(gt=0)]  # epoch ms of the page view's start
+    reports: Annotated[list[Report], Meta(min_length=1, max_length=MAX_REPORTS)]
+    referrer: Url = ""
+    navigation_id: Short = ""
+    connection: Connection | None = None
+    viewport: Viewport | None = None
+    sample_rate: Annotated[float, Meta(gt=0, le=1)] = 1.0
+
+
+class InvalidBeacon(ValueError):
+    """Decoded, but a value breaks a rule; the message says which."""
+
+
+_decoder = msgspec.json.Decoder(Beacon)
+encode = msgspec.json.Encoder().encode
+
+
+def decode(body: bytes) -> Beacon:
+    """Parse and validate; raises msgspec.DecodeError (shape) or InvalidBeacon (values)."""
+    beacon = _decoder.decode(body)
+    check_values(beacon)
+    return beacon
+
+
+def check_values(beacon: Beacon) -> None:
+    for index, report in enumerate(beacon.reports):
+        limit = SPECS[Metric[report.name]].max_value
+        if not report.value <= limit:
+            raise InvalidBeacon(
+                f"reports[{index}].value {report.value} out of range for {report.name} (max {limit})"
+            )
+        if not math.isfinite(report.delta) or abs(report.delta) > limit:
+            raise InvalidBeacon(f"reports[{index}].delta out of range for {report.name}")
+    if not beacon.url.startswith(("http://", "https://")):
+        raise InvalidBeacon("url must be an absolute http(s) URL")
