@@ -39,7 +39,7 @@ class Struct(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     pass
 
 
-class Attribution(Struct):
+class Attribution(Struct, frozen=True):
     """The union of web-vitals' attribution scalars; each metric fills its own subset."""
 
     # LCP
@@ -72,7 +72,7 @@ class Attribution(Struct):
     load_state: LoadState | None = None
 
 
-class Report(Struct):
+class Report(Struct, frozen=True):
     name: MetricName
     value: Annotated[float, Meta(ge=0)]
     delta: float
@@ -82,23 +82,23 @@ class Report(Struct):
     attribution: Attribution | None = None
 
 
-class Sdk(Struct):
+class Sdk(Struct, frozen=True):
     name: Short
     version: Short
 
 
-class Connection(Struct):
+class Connection(Struct, frozen=True):
     effective_type: Literal["slow-2g", "2g", "3g", "4g"] | None = None
     rtt: Annotated[int, Meta(ge=0, le=60_000)] | None = None
     save_data: bool | None = None
 
 
-class Viewport(Struct):
+class Viewport(Struct, frozen=True):
     width: Annotated[int, Meta(ge=0, le=100_000)]
     height: Annotated[int, Meta(ge=0, le=100_000)]
 
 
-class Beacon(Struct):
+class Beacon(Struct, frozen=True):
     v: Literal[1]
     sdk: Sdk
     url: Annotated[str, Meta(min_length=1, max_length=MAX_URL)]
@@ -131,7 +131,8 @@ def check_values(beacon: Beacon) -> None:
         limit = SPECS[Metric[report.name]].max_value
         if not report.value <= limit:
             raise InvalidBeacon(
-                f"reports[{index}].value {report.value} out of range for {report.name} (max {limit})"
+                f"reports[{index}].value {report.value} is out of range for {report.name}"
+                f" (max {limit})"
             )
         if not math.isfinite(report.delta) or abs(report.delta) > limit:
             raise InvalidBeacon(f"reports[{index}].delta out of range for {report.name}")
