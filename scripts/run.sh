@@ -49,4 +49,4 @@ cat <<INFO
   Ctrl-C stops everything.
 
 INFO
-exec vitals up --host "$VITALS_HOST" --base-port "$VITALS_BASE_PORT"
+exec vitals up --quiet --host "$VITALS_HOST" --base-port "$VITALS_BASE_PORT"

@@ -181,8 +181,9 @@ async def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
 
 async def cmd_up(settings: Settings, args: argparse.Namespace) -> None:
     services = supervisor.default_services(args.host, args.base_port, args.workers)
-    for service in services:
-        print(f"  {service.name:<10} http://{args.host}:{service.port}")
+    if not args.quiet:
+        for service in services:
+            print(f"  {service.name:<10} http://{args.host}:{service.port}")
     sys.stdout.flush()
     sys.exit(supervisor.run(services))
 
@@ -272,6 +273,7 @@ def _parser() -> argparse.ArgumentParser:
         help="ingest +1, query +2, realtime +4, workers +10…",
     )
     up.add_argument("--workers", type=_positive_int, default=2)
+    up.add_argument("--quiet", action="store_true", help="do not list the services' URLs")
     return parser
 
 
