@@ -13,7 +13,7 @@ import asyncpg
 import msgspec
 from argon2 import PasswordHasher
 
-from services.cli import catalog, registry, supervisor
+from services.cli import catalog, demo, registry, supervisor
 from services.cli.migrations import MigrationError, migrate
 from services.contracts.redis_client import async_redis
 from services.contracts.settings import Settings, SettingsError
@@ -188,6 +188,10 @@ async def cmd_up(settings: Settings, args: argparse.Namespace) -> None:
     sys.exit(supervisor.run(services))
 
 
+async def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
+    await demo.run_demo(args.endpoint, args.key, args.rate, args.duration, args.seed)
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -264,6 +268,13 @@ def _parser() -> argparse.ArgumentParser:
         "--lifetime", type=_positive_int, default=3600, help=f"seconds, at most {MAX_LIFETIME_S}"
     )
     token.add_argument("--subject", default="cli")
+    demo_parser = add("demo", cmd_demo, "send realistic demo traffic to an ingest endpoint")
+    demo_parser.add_argument("--endpoint", default="http://127.0.0.1:8001")
+    demo_parser.add_argument("--key", required=True)
+    demo_parser.add_argument("--rate", type=float, default=2.0, help="page views per second")
+    demo_parser.add_argument("--duration", type=float, help="seconds; forever when omitted")
+    demo_parser.add_argument("--seed", type=int)
+
     up = add("up", cmd_up, "run every service until Ctrl-C (what `make run` uses)")
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument(

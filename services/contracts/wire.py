@@ -35,7 +35,14 @@ NavigationType = Literal[
 LoadState = Literal["loading", "dom-interactive", "dom-content-loaded", "complete"]
 
 
-class Struct(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, rename="camel"):
+class Struct(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    forbid_unknown_fields=True,
+    rename="camel",
+    omit_defaults=True,
+):
     pass
 
 
