@@ -49,4 +49,7 @@ cat <<INFO
   Ctrl-C stops everything.
 
 INFO
-exec vitals up --quiet --host "$VITALS_HOST" --base-port "$VITALS_BASE_PORT"
+# Demo traffic by default, so there is something to look at; VITALS_DEMO=0 turns it off.
+DEMO_ARGS=()
+[ "${VITALS_DEMO:-1}" = "1" ] && DEMO_ARGS=(--demo-key "$(cat .local/demo-key)")
+exec vitals up --quiet --host "$VITALS_HOST" --base-port "$VITALS_BASE_PORT" "${DEMO_ARGS[@]}"

@@ -184,8 +184,14 @@ async def cmd_up(settings: Settings, args: argparse.Namespace) -> None:
     if not args.quiet:
         for service in services:
             print(f"  {service.name:<10} http://{args.host}:{service.port}")
+    extra = []
+    if args.demo_key:
+        ingest = f"http://{args.host}:{args.base_port + 1}"
+        command = [sys.executable, "-m", "services.cli.main", "demo", "--endpoint", ingest,
+                   "--key", args.demo_key, "--rate", str(args.demo_rate)]  # fmt: skip
+        extra.append(supervisor.Service("demo", command, 0))
     sys.stdout.flush()
-    sys.exit(supervisor.run(services))
+    sys.exit(supervisor.run(services, extra))
 
 
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
@@ -197,6 +203,28 @@ def _positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {text}")
     return value
+
+
+def _add_running_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+    demo_parser = add("demo", cmd_demo, "send realistic demo traffic to an ingest endpoint")
+    demo_parser.add_argument("--endpoint", default="http://127.0.0.1:8001")
+    demo_parser.add_argument("--key", required=True)
+    demo_parser.add_argument("--rate", type=float, default=2.0, help="page views per second")
+    demo_parser.add_argument("--duration", type=float, help="seconds; forever when omitted")
+    demo_parser.add_argument("--seed", type=int)
+
+    up = add("up", cmd_up, "run every service until Ctrl-C (what `make run` uses)")
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument(
+        "--base-port",
+        type=_positive_int,
+        default=8000,
+        help="ingest +1, query +2, realtime +4, workers +10…",
+    )
+    up.add_argument("--workers", type=_positive_int, default=2)
+    up.add_argument("--quiet", action="store_true", help="do not list the services' URLs")
+    up.add_argument("--demo-key", help="also send demo traffic with this ingest key")
+    up.add_argument("--demo-rate", type=float, default=2.0, help="demo page views per second")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -268,23 +296,7 @@ def _parser() -> argparse.ArgumentParser:
         "--lifetime", type=_positive_int, default=3600, help=f"seconds, at most {MAX_LIFETIME_S}"
     )
     token.add_argument("--subject", default="cli")
-    demo_parser = add("demo", cmd_demo, "send realistic demo traffic to an ingest endpoint")
-    demo_parser.add_argument("--endpoint", default="http://127.0.0.1:8001")
-    demo_parser.add_argument("--key", required=True)
-    demo_parser.add_argument("--rate", type=float, default=2.0, help="page views per second")
-    demo_parser.add_argument("--duration", type=float, help="seconds; forever when omitted")
-    demo_parser.add_argument("--seed", type=int)
-
-    up = add("up", cmd_up, "run every service until Ctrl-C (what `make run` uses)")
-    up.add_argument("--host", default="127.0.0.1")
-    up.add_argument(
-        "--base-port",
-        type=_positive_int,
-        default=8000,
-        help="ingest +1, query +2, realtime +4, workers +10…",
-    )
-    up.add_argument("--workers", type=_positive_int, default=2)
-    up.add_argument("--quiet", action="store_true", help="do not list the services' URLs")
+    _add_running_commands(add)
     return parser
 
 
