@@ -11,8 +11,15 @@ from litestar.datastructures import State
 from services.contracts.errors import EXCEPTION_HANDLERS
 from services.contracts.health import NotReady, health_router
 from services.contracts.logging import configure_logging
-from services.contracts.redis_client import async_redis
+from services.contracts.redis_client import async_redis, sync_redis
 from services.contracts.settings import Settings
+from services.ingest.access import KeyCache
+from services.ingest.backpressure import QueueDepth
+from services.ingest.beacon import beacon_router
+from services.ingest.commit import GroupCommit
+from services.ingest.intake import Intake
+from services.ingest.ratelimit import RateLimiter
+from services.ingest.telemetry import IngestTelemetry, metrics
 
 SERVICE = "ingest"
 
@@ -31,18 +38,41 @@ async def check_queue_redis(state: State) -> None:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings, SERVICE)
+    telemetry = IngestTelemetry()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        timeout_s = settings.redis_timeout_s
         app.state.redis = async_redis(settings)
+        app.state.queue_depth = depth = QueueDepth(
+            app.state.redis, timeout_s=timeout_s, observe=telemetry.queue_depth.set
+        )
+        limiter = RateLimiter(app.state.redis, timeout_s=timeout_s)
+        commit = GroupCommit(sync_redis(settings), timeout_s=timeout_s, observe=telemetry.batch)
+        keys = KeyCache(app.state.redis, ttl_s=settings.key_cache_ttl_s, timeout_s=timeout_s)
+        app.state.intake = Intake(
+            settings,
+            keys=keys,
+            limiter=limiter,
+            depth=depth,
+            commit=commit,
+            telemetry=telemetry,
+        )
         try:
             yield
         finally:
+            # Beacons past the rate limit go on to the commit, so it closes last.
+            await limiter.aclose()
+            await commit.aclose()
             await app.state.redis.aclose()
 
     return Litestar(
-        route_handlers=[health_router({"queue_redis": check_queue_redis})],
+        route_handlers=[
+            health_router({"queue_redis": check_queue_redis}),
+            beacon_router,
+            metrics,
+        ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "telemetry": telemetry}),
     )

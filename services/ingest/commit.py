@@ -1,0 +1,106 @@
+"""Group commit: a request is answered 202 only once its beacon is inside an RQ job in Redis.
+
+Requests hand their accepted beacon to a coalescer; each flush turns what gathered into
+as few jobs as the size cap allows and writes them in one MULTI/EXEC round trip, then
+every waiting request is answered. If that write fails or times out, every request of the
+batch gets 503: nothing is ever acknowledged that is not in Redis. (A request that timed
+out while its write was in flight may still have been written; workers upsert by
+(project, time origin, metric id), so the client's retry is harmless.)
+
+RQ's Queue is synchronous, so the write runs on a small thread pool of its own with the
+sync Redis client; one thread hop per batch, not per beacon, keeps this off the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import redis
+from rq import Queue, Retry
+from rq.serializers import JSONSerializer
+
+from services.contracts.queue import (
+    BEACONS_RECEIVED,
+    QUEUE_NAME,
+    RETRY_INTERVALS_S,
+    AcceptedBeacon,
+    BeaconBatch,
+    encode_batch,
+)
+from services.ingest.coalescer import Coalescer
+
+MAX_BATCH_BEACONS = 500  # one COPY's worth for a worker; ~2,500 reports
+MAX_JOB_BYTES = 1024 * 1024  # bounds a job's size whatever the beacons' sizes
+LINGER_S = 0.002  # a light-load beacon waits at most this long for company
+JOB_TIMEOUT_S = 120  # a batch takes well under a second; a stuck job is killed and retried
+FAILURE_TTL_S = 30 * 24 * 3600  # failed batches stay for a month, to be inspected and re-run
+# The job's return value is a count nobody reads; keeping it would keep the whole payload.
+RESULT_TTL_S = 0
+JOB_DESCRIPTION = "beacons_received"  # RQ would otherwise put the payload's repr here
+
+
+class GroupCommit:
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        timeout_s: float,
+        observe: Callable[[int, float], None] = lambda beacons, seconds: None,
+    ) -> None:
+        self._redis = client
+        self._observe = observe
+        self._queue = Queue(QUEUE_NAME, connection=client, serializer=JSONSerializer)
+        # Two threads: a write stuck until its socket timeout does not hold up the next.
+        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest-enqueue")
+        self._coalescer: Coalescer[tuple[AcceptedBeacon, int], None] = Coalescer(
+            self._flush, max_items=MAX_BATCH_BEACONS, timeout_s=timeout_s, linger_s=LINGER_S
+        )
+
+    async def commit(self, beacon: AcceptedBeacon, size: int) -> None:
+        """Returns once the beacon is in a queued job; raises if its batch was not written."""
+        await self._coalescer.submit((beacon, size))
+
+    async def aclose(self) -> None:
+        await self._coalescer.aclose()
+        self._executor.shutdown(wait=True)
+        self._redis.close()
+
+    async def _flush(self, items: list[tuple[AcceptedBeacon, int]]) -> list[None]:
+        started = time.perf_counter()
+        payloads = [encode_batch(BeaconBatch(beacons=chunk)).decode() for chunk in _chunks(items)]
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._enqueue, payloads)
+        self._observe(len(items), time.perf_counter() - started)
+        return [None] * len(items)
+
+    def _enqueue(self, payloads: list[str]) -> None:
+        retry = Retry(max=len(RETRY_INTERVALS_S), interval=list(RETRY_INTERVALS_S))
+        with self._redis.pipeline(transaction=True) as pipe:
+            for payload in payloads:
+                self._queue.enqueue_call(
+                    BEACONS_RECEIVED,
+                    args=(payload,),
+                    timeout=JOB_TIMEOUT_S,
+                    result_ttl=RESULT_TTL_S,
+                    failure_ttl=FAILURE_TTL_S,
+                    retry=retry,
+                    description=JOB_DESCRIPTION,
+                    pipeline=pipe,
+                )
+            pipe.execute()
+
+
+def _chunks(items: list[tuple[AcceptedBeacon, int]]) -> list[list[AcceptedBeacon]]:
+    """Split by body size (a close proxy of the encoded size) so no job exceeds MAX_JOB_BYTES."""
+    chunks: list[list[AcceptedBeacon]] = [[]]
+    size = 0
+    for beacon, body_size in items:
+        if chunks[-1] and size + body_size > MAX_JOB_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(beacon)
+        size += body_size
+    return chunks
