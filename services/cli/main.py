@@ -13,7 +13,7 @@ import asyncpg
 import msgspec
 from argon2 import PasswordHasher
 
-from services.cli import catalog, demo, registry, supervisor
+from services.cli import catalog, demo, jobs, registry, supervisor
 from services.cli.migrations import MigrationError, migrate
 from services.contracts.redis_client import async_redis
 from services.contracts.settings import Settings, SettingsError
@@ -287,6 +287,12 @@ def _parser() -> argparse.ArgumentParser:
     user_create.add_argument(
         "--project", action="append", default=[], help="project the user may see (repeat)"
     )
+
+    failed_jobs = sub.add_parser("jobs", help="the beacon queue's failed jobs").add_subparsers(
+        title="jobs commands"
+    )
+    add("failed", jobs.cmd_failed, "list jobs in the failed registry", failed_jobs)
+    add("retry-failed", jobs.cmd_retry_failed, "requeue every failed job", failed_jobs)
 
     token = add("token", cmd_token, "mint a dashboard/realtime JWT")
     token.add_argument(

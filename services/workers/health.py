@@ -1,4 +1,4 @@
-"""The worker's small HTTP side: /health, /ready (and later /metrics), on its own thread.
+"""The worker's small HTTP side: /health, /ready and /metrics, on its own thread.
 
 RQ owns the main thread; the health server runs uvicorn in a daemon thread with its own
 event loop, so a long job never delays a liveness probe.
@@ -11,15 +11,23 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
-from litestar import Litestar
+from litestar import Litestar, Response, get
 from litestar.datastructures import State
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from rq.queue import Queue
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from services.contracts.database import create_pool, ping
 from services.contracts.health import CHECK_TIMEOUT_S, health_router
+from services.contracts.queue import QUEUE_NAME
 from services.contracts.redis_client import async_redis
 from services.contracts.settings import Settings
+from services.workers import counters
 
 SERVICE = "workers.health"
+QUEUE_KEY = Queue.redis_queue_namespace_prefix + QUEUE_NAME
+FAILED_KEY = FailedJobRegistry.key_template.format(QUEUE_NAME)
+SCHEDULED_KEY = ScheduledJobRegistry.key_template.format(QUEUE_NAME)
 
 
 async def check_database(state: State) -> None:
@@ -28,6 +36,18 @@ async def check_database(state: State) -> None:
 
 async def check_redis(state: State) -> None:
     await state.redis.ping()
+
+
+@get("/metrics", include_in_schema=False)
+async def metrics(state: State) -> Response[bytes]:
+    """Prometheus exposition: this process's counters and the shared queue's gauges."""
+    async with state.redis.pipeline(transaction=False) as pipe:
+        pipe.llen(QUEUE_KEY).zcard(FAILED_KEY).zcard(SCHEDULED_KEY)
+        depth, failed, scheduled = await pipe.execute()
+    counters.QUEUE_DEPTH.labels(QUEUE_NAME).set(depth)
+    counters.QUEUE_FAILED.labels(QUEUE_NAME).set(failed)
+    counters.QUEUE_SCHEDULED.labels(QUEUE_NAME).set(scheduled)
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 def create_health_app(settings: Settings) -> Litestar:
@@ -43,7 +63,10 @@ def create_health_app(settings: Settings) -> Litestar:
             await app.state.db.close()
 
     return Litestar(
-        route_handlers=[health_router({"database": check_database, "queue_redis": check_redis})],
+        route_handlers=[
+            health_router({"database": check_database, "queue_redis": check_redis}),
+            metrics,
+        ],
         lifespan=[lifespan],
     )
 

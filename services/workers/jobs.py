@@ -1,18 +1,36 @@
-"""RQ job functions, named for what happened. Ingest reaches them by dotted path."""
+"""RQ job functions, named for what happened. Ingest reaches them by dotted path.
+
+Jobs raise on any failure (a payload that does not decode, a database error): RQ records
+the exception, retries with the job's `Retry` and finally parks it in the failed
+registry, from which `vitals jobs retry-failed` re-runs it.
+"""
 
 from __future__ import annotations
 
-from services.workers import runtime
+import time
+
+import structlog
+
+from services.contracts.queue import decode_batch
+from services.workers import counters, runtime
+from services.workers.batches import Outcome, process_batch
+from services.workers.live import live_batches
+
+log = structlog.get_logger()
 
 
-def beacons_received(payload: bytes | str) -> int:
-    """Stub until the write path lands: proves the worker can reach its database."""
+def beacons_received(payload: str) -> dict[str, object]:
+    started = time.perf_counter()
+    batch = decode_batch(payload)
     rt = runtime.current()
 
-    async def touch() -> int:
-        pool = await rt.pool()
-        async with pool.acquire() as connection:
-            value: int = await connection.fetchval("SELECT 1")
-        return value
+    async def process() -> Outcome:
+        return await process_batch(await rt.pool(), await rt.edition(), rt.projects, batch)
 
-    return rt.run(touch())
+    outcome = rt.run(process())
+    counters.record(outcome)
+    counters.BATCH_SECONDS.observe(time.perf_counter() - started)
+    rt.publisher.publish(live_batches(outcome))
+    summary = outcome.summary()
+    log.info("batch_stored", beacons=len(batch.beacons), **summary)
+    return summary

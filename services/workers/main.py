@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 from services.contracts.logging import configure_logging
@@ -12,15 +11,17 @@ from services.contracts.queue import QUEUE_NAME
 from services.contracts.redis_client import sync_redis
 from services.contracts.settings import Settings
 from services.workers import health, runtime
+from services.workers.scheduler import ThreadScheduler
+from services.workers.worker import VitalsWorker
 
 
-def create_worker(settings: Settings | None = None, name: str | None = None) -> SimpleWorker:
+def create_worker(settings: Settings | None = None, name: str | None = None) -> VitalsWorker:
     settings = settings or Settings.from_env()
     configure_logging(settings, runtime.SERVICE)
     runtime.install(settings)
-    # SimpleWorker runs each job in this process: the per-job fork of rq.Worker costs
+    # A SimpleWorker runs each job in this process: the per-job fork of rq.Worker costs
     # milliseconds, more than a batch insert, and would discard the loop and the pool.
-    return SimpleWorker(
+    return VitalsWorker(
         [QUEUE_NAME], connection=sync_redis(settings), serializer=JSONSerializer, name=name
     )
 
@@ -37,9 +38,12 @@ def main(argv: list[str] | None = None) -> None:
     worker = create_worker(settings, args.name)
     if args.port:
         health.serve_in_thread(settings, args.host, args.port)
+    scheduler = ThreadScheduler([QUEUE_NAME], connection=worker.connection)
+    scheduler.start()
     try:
-        worker.work(burst=args.burst, with_scheduler=True)
+        worker.work(burst=args.burst, logging_level=settings.log_level.upper())
     finally:
+        scheduler.shutdown()
         runtime.current().close()
 
 

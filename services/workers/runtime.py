@@ -1,12 +1,15 @@
 """Per-process state for RQ jobs: one event loop and one asyncpg pool, made once.
 
 RQ calls jobs synchronously; opening a loop and a pool per job would cost more than the
-job itself, so the worker process builds them at start and every job borrows them.
+job itself, so the worker process builds them at start and every job borrows them. The
+same goes for what jobs look up once per process: the database edition, the project
+cache and the live-event publisher.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -14,6 +17,9 @@ import asyncpg
 
 from services.contracts.database import create_pool
 from services.contracts.settings import Settings
+from services.workers.edition import Edition, detect_edition
+from services.workers.live import LivePublisher
+from services.workers.projects import ProjectDirectory
 
 T = TypeVar("T")
 SERVICE = "workers"
@@ -23,15 +29,41 @@ class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.loop = asyncio.new_event_loop()
+        self.projects = ProjectDirectory()
         self._pool: asyncpg.Pool | None = None
+        self._edition: Edition | None = None
+        self._publisher: LivePublisher | None = None
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return self.loop.run_until_complete(coroutine)
+        task = self.loop.create_task(coroutine)
+        try:
+            return self.loop.run_until_complete(task)
+        except BaseException:
+            # RQ's job timeout arrives as an exception raised by a signal handler while the
+            # loop runs; without this the task would stay pending, holding a connection
+            # mid-transaction, and resume inside the next job's run.
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    self.loop.run_until_complete(task)
+            raise
 
     async def pool(self) -> asyncpg.Pool:
         if self._pool is None:
             self._pool = await create_pool(self.settings, SERVICE)
         return self._pool
+
+    async def edition(self) -> Edition:
+        if self._edition is None:
+            async with (await self.pool()).acquire() as connection:
+                self._edition = await detect_edition(connection)
+        return self._edition
+
+    @property
+    def publisher(self) -> LivePublisher:
+        if self._publisher is None:
+            self._publisher = LivePublisher(self.settings)
+        return self._publisher
 
     def close(self) -> None:
         if self._pool is not None:

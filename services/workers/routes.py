@@ -1,0 +1,104 @@
+"""Page URL → host, path and route template.
+
+A route groups the paths of one kind of page: `/orders/123` and `/orders/456` are both
+`/orders/:id`. A project's own rules (`projects.route_rules`, a list of
+`{"pattern": regex, "route": "..."}`) are tried first, in order; the first whose pattern
+matches the whole path (`re.fullmatch`) names the route. Otherwise each path segment that
+looks like an identifier becomes `:id`:
+
+| segment                                              | example                                |
+|------------------------------------------------------|----------------------------------------|
+| digits only                                          | `123`                                  |
+| a UUID                                               | `3f2b0c4e-8a1d-4c6e-9f7a-0b1c2d3e4f5a` |
+| hex, 16+ characters, with a digit                    | `5f3c9a7e2b1d4c6a8e0f`                 |
+| base64url-ish, 16+ characters, with a digit, at most | `V1StGXR8_Z5jdHi6B-myT`                |
+| two `-`/`_`, and digits + capitals ≥ 30 % of it      |                                        |
+
+The last rule keeps readable slugs (`my-long-post-title-2024`, `iPhone-15-Pro-Max-256GB`)
+and catches random tokens; a project rule fixes whatever it gets wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import msgspec
+
+ID = ":id"
+MAX_ROUTE = 512  # a route is a dashboard label; a longer one is a path we failed to template
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_HEX = re.compile(r"[0-9a-fA-F]{16,}")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,}")
+
+
+class InvalidUrl(ValueError):
+    """The URL passed ingest's checks but has no usable host (e.g. a malformed port)."""
+
+
+class RouteRule(msgspec.Struct, frozen=True):
+    pattern: str
+    route: str
+
+
+class CompiledRule(msgspec.Struct, frozen=True):
+    pattern: re.Pattern[str]
+    route: str
+
+
+class Page(msgspec.Struct, frozen=True, order=True):
+    host: str
+    path: str
+    route: str
+
+
+def compile_rules(rules: list[RouteRule]) -> tuple[list[CompiledRule], list[str]]:
+    """The rules that compile, and an error message for each that does not."""
+    compiled: list[CompiledRule] = []
+    errors: list[str] = []
+    for rule in rules:
+        try:
+            compiled.append(CompiledRule(re.compile(rule.pattern), rule.route))
+        except re.error as exc:
+            errors.append(f"{rule.pattern!r}: {exc}")
+    return compiled, errors
+
+
+def page_of(url: str, rules: list[CompiledRule]) -> Page:
+    """Host and path of a page URL (query and fragment dropped: they may carry personal
+    data and would make every page view a new page), and its route."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError as exc:  # an unclosed IPv6 bracket, a port out of range
+        raise InvalidUrl(str(exc)) from None
+    if not host:
+        raise InvalidUrl("no host")
+    if port is not None:
+        host = f"{host}:{port}"
+    path = parts.path or "/"
+    return Page(host=host, path=path, route=route_of(path, rules))
+
+
+def route_of(path: str, rules: list[CompiledRule]) -> str:
+    for rule in rules:
+        if rule.pattern.fullmatch(path):
+            return rule.route[:MAX_ROUTE]
+    return "/".join(ID if is_identifier(s) else s for s in path.split("/"))[:MAX_ROUTE]
+
+
+def is_identifier(segment: str) -> bool:
+    if not segment:
+        return False
+    if segment.isdigit() or _UUID.fullmatch(segment):
+        return True
+    has_digit = any(c.isdigit() for c in segment)
+    if _HEX.fullmatch(segment):
+        return has_digit
+    if _TOKEN.fullmatch(segment) and has_digit:
+        separators = segment.count("-") + segment.count("_")
+        dense = sum(c.isdigit() or c.isupper() for c in segment)
+        return separators <= 2 and dense >= 0.3 * len(segment)
+    return False

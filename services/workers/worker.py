@@ -1,0 +1,109 @@
+"""The RQ worker class: SimpleWorker (no fork per job) with a renewed lease on each job.
+
+What RQ 3.0 does with a job whose worker dies (SIGKILL, OOM, power loss) mid-job: the
+job stays STARTED, its execution stays in the StartedJobRegistry with a score of "start +
+heartbeat TTL", and nothing happens until some worker's maintenance
+(`clean_registries`, every `maintenance_interval`) finds the score in the past. Then
+`StartedJobRegistry.cleanup` treats it as abandoned: it calls the exception handlers with
+`AbandonedJobError` and, if the job has retries left, `job.retry()` schedules it after
+the next `Retry` interval (the scheduler enqueues it); otherwise it goes to the failed
+registry. The database side is safe by construction: the killed connection's
+transaction rolls back, and a batch that did commit is a no-op when it runs again.
+
+Stock SimpleWorker makes that slow: the heartbeat TTL is the job timeout + 60 s (4 min by
+default) and is never renewed while the job runs (only the forking Worker's monitor
+loop renews it), maintenance runs every 10 min and an idle worker blocks in BLMOVE for
+`worker_ttl - 15` = 405 s between checks. This class instead:
+
+- registers each job with a short lease (LEASE_S) and renews it from a thread while the
+  job function runs, so a long job is never mistaken for an abandoned one and a dead
+  worker's job is abandoned within LEASE_S;
+- runs maintenance every MAINTENANCE_INTERVAL_S, and wakes an idle worker as often.
+
+So a killed worker's job re-runs about LEASE_S + MAINTENANCE_INTERVAL_S + the first retry
+interval later, on any surviving (or restarted) worker.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import structlog
+from rq import SimpleWorker
+from rq.executions import Execution
+from rq.job import Job
+from rq.queue import Queue
+from rq.worker import WorkerStatus
+
+from services.workers.failures import count_terminal_failure
+
+LEASE_S = 15
+RENEW_EVERY_S = 5  # three renewals per lease: one slow Redis round trip is not fatal
+MAINTENANCE_INTERVAL_S = 10
+# An idle worker blocks in BLMOVE for worker_ttl - 15 s: 25 makes it look up every 10 s.
+WORKER_TTL_S = 25
+
+log = structlog.get_logger()
+
+
+class LeaseKeeper:
+    """Renews a running job's lease (worker, execution and job heartbeats) until stopped."""
+
+    def __init__(self, worker: VitalsWorker, job: Job, execution: Execution) -> None:
+        self.worker = worker
+        self.job = job
+        self.execution = execution
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name="lease", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _renew(self) -> None:
+        while not self._stopped.wait(self.worker.job_monitoring_interval):
+            try:
+                self.worker.maintain_heartbeats(self.job, self.execution)
+            except Exception as exc:  # the next renewal may succeed; the lease has slack
+                log.warning("lease_renewal_failed", job_id=self.job.id, error=str(exc))
+
+
+class VitalsWorker(SimpleWorker):
+    def __init__(self, *args: Any, lease_s: int = LEASE_S, **kwargs: Any) -> None:
+        kwargs.setdefault("job_monitoring_interval", RENEW_EVERY_S)
+        kwargs.setdefault("maintenance_interval", MAINTENANCE_INTERVAL_S)
+        kwargs.setdefault("worker_ttl", WORKER_TTL_S)
+        # The description holds the whole payload: never log it per job.
+        kwargs.setdefault("log_job_description", False)
+        kwargs.setdefault("exception_handlers", [count_terminal_failure])
+        super().__init__(*args, **kwargs)
+        self.lease_s = lease_s
+        self._keeper: LeaseKeeper | None = None
+
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        return self.lease_s
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        # SimpleWorker.execute_job, plus the lease keeper and the job id in every log line.
+        execution = self.prepare_execution(job)
+        self._keeper = LeaseKeeper(self, job, execution)
+        self._keeper.start()
+        try:
+            with structlog.contextvars.bound_contextvars(job_id=job.id):
+                self.perform_job(job, queue, execution)
+        finally:
+            self._keeper.stop()
+            self._keeper = None
+        self.set_state(WorkerStatus.IDLE)
+
+    def handle_execution_ended(self, job: Job, queue: Queue, heartbeat_ttl: int) -> None:
+        # The job function has returned or raised: stop renewing before RQ removes the
+        # execution, so a late renewal cannot recreate its keys.
+        if self._keeper is not None:
+            self._keeper.stop()
+        super().handle_execution_ended(job, queue, heartbeat_ttl)
