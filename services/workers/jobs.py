@@ -15,6 +15,7 @@ from services.contracts.queue import decode_batch
 from services.workers import counters, runtime
 from services.workers.batches import Outcome, process_batch
 from services.workers.live import live_batches
+from services.workers.retention import Retention, apply_retention
 
 log = structlog.get_logger()
 
@@ -34,3 +35,16 @@ def beacons_received(payload: str) -> dict[str, object]:
     summary = outcome.summary()
     log.info("batch_stored", beacons=len(batch.beacons), **summary)
     return summary
+
+
+def retention_due() -> dict[str, int]:
+    """Drop chunks past their retention age (enqueued hourly by the workers' maintenance)."""
+    rt = runtime.current()
+
+    async def apply() -> dict[str, int]:
+        async with (await rt.pool()).acquire() as connection:
+            return await apply_retention(connection, Retention())
+
+    dropped = rt.run(apply())
+    log.info("retention_applied", **dropped)
+    return dropped

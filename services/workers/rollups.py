@@ -32,6 +32,7 @@ SELECT time_bucket(INTERVAL '{width}', d.time), d.project_id, d.metric, d.page_i
 FROM {deltas}
 GROUP BY 1, 2, 3, 4, 5, 6, 7
 HAVING sum(d.delta) <> 0
+ORDER BY 2, 1, 3, 4, 5, 6, 7  -- the primary key's order: one row-lock order for all writers
 ON CONFLICT (project_id, bucket, metric, page_id, device, rating, bin)
 DO UPDATE SET samples = r.samples + excluded.samples
 """

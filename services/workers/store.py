@@ -67,6 +67,7 @@ WITH previous AS (
 written AS (
     INSERT INTO vitals AS v ({_columns})
     SELECT {_columns} FROM vitals_staging
+    ORDER BY project_id, time, metric_id  -- one row-lock order for all writers: no deadlocks
     ON CONFLICT (project_id, time, metric_id) DO UPDATE SET {_updates}
     WHERE (excluded.received_at, excluded.value) > (v.received_at, v.value)
     RETURNING v.project_id, v.time, v.metric_id, v.metric, v.page_id, v.device, v.rating, v.bin

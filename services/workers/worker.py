@@ -18,7 +18,8 @@ loop renews it), maintenance runs every 10 min and an idle worker blocks in BLMO
 - registers each job with a short lease (LEASE_S) and renews it from a thread while the
   job function runs, so a long job is never mistaken for an abandoned one and a dead
   worker's job is abandoned within LEASE_S;
-- runs maintenance every MAINTENANCE_INTERVAL_S, and wakes an idle worker as often.
+- runs maintenance every MAINTENANCE_INTERVAL_S, and wakes an idle worker as often;
+  maintenance also enqueues the hourly retention job (retention.py).
 
 So a killed worker's job re-runs about LEASE_S + MAINTENANCE_INTERVAL_S + the first retry
 interval later, on any surviving (or restarted) worker.
@@ -29,6 +30,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import redis
 import structlog
 from rq import SimpleWorker
 from rq.executions import Execution
@@ -36,6 +38,7 @@ from rq.job import Job
 from rq.queue import Queue
 from rq.worker import WorkerStatus
 
+from services.workers import retention
 from services.workers.failures import count_terminal_failure
 
 LEASE_S = 15
@@ -100,6 +103,13 @@ class VitalsWorker(SimpleWorker):
             self._keeper.stop()
             self._keeper = None
         self.set_state(WorkerStatus.IDLE)
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
+        try:
+            retention.enqueue_if_due(self.connection)
+        except redis.RedisError as exc:  # the next tick tries again
+            log.warning("retention_enqueue_failed", error=str(exc))
 
     def handle_execution_ended(self, job: Job, queue: Queue, heartbeat_ttl: int) -> None:
         # The job function has returned or raised: stop renewing before RQ removes the

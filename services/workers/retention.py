@@ -1,0 +1,104 @@
+"""Retention: drop raw chunks, and rollup chunks, older than their configured age.
+
+`drop_chunks` removes whole chunks (raw 1 day, hourly 7 days, daily 30 days wide), so data
+lives up to one chunk width longer than its age: dropping a chunk is a file unlink, while
+deleting rows would bloat the tables and take locks for minutes. Rollups outlive raw
+rows by design: once raw rows are gone, the rollups are the history.
+
+On the Apache edition nothing else does this, so every worker enqueues the job at most
+once an hour (`enqueue_if_due`, from its maintenance tick). On the Timescale edition the
+same function works (drop_chunks accepts continuous aggregates too), but retention
+policies in the migration are the better home.
+
+Run it by hand: `python -m services.workers.retention --raw-days 35`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+import msgspec
+import redis
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from services.contracts.database import create_pool
+from services.contracts.queue import QUEUE_NAME
+from services.contracts.settings import Settings
+from services.workers.connections import Connection
+
+# Raw rows feed breakdowns and attribution: CrUX's 28-day window plus a week of slack.
+RAW_DAYS = 35
+HOURLY_DAYS = 90  # a quarter of hour-level trends
+DAILY_DAYS = 2 * 365  # year-over-year comparisons
+EVERY_S = 3600
+DUE_KEY = "vitals:retention:due"
+RETENTION_DUE = "services.workers.jobs.retention_due"
+
+DROP_CHUNKS = """
+SELECT count(*) FROM drop_chunks($1::regclass, older_than => now() - make_interval(days => $2))
+"""
+
+
+class Retention(msgspec.Struct, frozen=True, kw_only=True):
+    raw_days: int = RAW_DAYS
+    hourly_days: int = HOURLY_DAYS
+    daily_days: int = DAILY_DAYS
+
+    def ages(self) -> dict[str, int]:
+        return {
+            "vitals": self.raw_days,
+            "vitals_hourly": self.hourly_days,
+            "vitals_daily": self.daily_days,
+        }
+
+
+async def drop_chunks(connection: Connection, relation: str, days: int) -> int:
+    dropped: int = await connection.fetchval(DROP_CHUNKS, relation, days)
+    return dropped
+
+
+async def apply_retention(connection: Connection, retention: Retention) -> dict[str, int]:
+    """Chunks dropped per relation."""
+    return {
+        relation: await drop_chunks(connection, relation, days)
+        for relation, days in retention.ages().items()
+    }
+
+
+def enqueue_if_due(connection: redis.Redis) -> bool:
+    """Enqueue the retention job unless some worker did within the last EVERY_S."""
+    if not connection.set(DUE_KEY, 1, nx=True, ex=EVERY_S):
+        return False
+    Queue(QUEUE_NAME, connection=connection, serializer=JSONSerializer).enqueue(
+        RETENTION_DUE, description="retention_due"
+    )
+    return True
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m services.workers.retention", description=__doc__
+    )
+    parser.add_argument("--raw-days", type=int, default=RAW_DAYS)
+    parser.add_argument("--hourly-days", type=int, default=HOURLY_DAYS)
+    parser.add_argument("--daily-days", type=int, default=DAILY_DAYS)
+    args = parser.parse_args(argv)
+    retention = Retention(
+        raw_days=args.raw_days, hourly_days=args.hourly_days, daily_days=args.daily_days
+    )
+
+    async def run() -> dict[str, int]:
+        pool = await create_pool(Settings.from_env(), "workers.retention", max_size=1)
+        try:
+            async with pool.acquire() as connection:
+                return await apply_retention(connection, retention)
+        finally:
+            await pool.close()
+
+    print(msgspec.json.encode(asyncio.run(run())).decode())
+
+
+if __name__ == "__main__":
+    main()
