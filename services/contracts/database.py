@@ -6,7 +6,7 @@ import asyncpg
 
 from services.contracts.settings import Settings
 
-# The query service's connections switch to this role: it may only SELECT.
+# The query service connects as this role (via SET ROLE at startup): it may only SELECT.
 READER_ROLE = "vitals_reader"
 
 Connection = asyncpg.Connection
@@ -21,23 +21,21 @@ async def create_pool(
     min_size: int | None = None,
     max_size: int | None = None,
 ) -> asyncpg.Pool:
+    server_settings = {"application_name": f"vitals.{service}", "timezone": "UTC"}
+    if read_only:
+        # Startup parameters, not SET: they become the session's defaults, so the pool's
+        # RESET ALL on release (and even RESET ROLE) cannot drop back to the owner role.
+        server_settings |= {"role": READER_ROLE, "default_transaction_read_only": "on"}
     pool = await asyncpg.create_pool(
         settings.database_url,
         min_size=settings.db_pool_min if min_size is None else min_size,
         max_size=settings.db_pool_max if max_size is None else max_size,
         command_timeout=settings.db_command_timeout_s,
         timeout=settings.db_acquire_timeout_s,
-        server_settings={"application_name": f"vitals.{service}", "timezone": "UTC"},
-        init=_become_reader if read_only else None,
+        server_settings=server_settings,
     )
     assert pool is not None
     return pool
-
-
-async def _become_reader(connection: asyncpg.Connection) -> None:
-    # SET SESSION AUTHORIZATION would need superuser; SET ROLE needs only membership,
-    # which the migration grants to the owner role.
-    await connection.execute(f"SET ROLE {READER_ROLE}; SET default_transaction_read_only = on")
 
 
 async def ping(pool: asyncpg.Pool, timeout_s: float) -> None:
