@@ -4,16 +4,32 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request, Response, Router, get
 from litestar.datastructures import State
+from litestar.exceptions import ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.contracts.database import create_pool, ping
-from services.contracts.errors import EXCEPTION_HANDLERS
+from services.contracts.errors import EXCEPTION_HANDLERS, ExceptionHandlers, error_response
 from services.contracts.health import CHECK_TIMEOUT_S, health_router
 from services.contracts.logging import configure_logging
 from services.contracts.redis_client import async_redis
 from services.contracts.settings import Settings
+from services.query.attribution import attribution_view
+from services.query.auth import SECURITY, authorize_project
+from services.query.breakdown import breakdown_view
+from services.query.cache import ResultCache
+from services.query.crux import query_record_view
+from services.query.histogram import histogram_view
+from services.query.login import issue_token
+from services.query.openapi import DESCRIPTION
+from services.query.singleflight import SingleFlight
+from services.query.summary import summary_view
+from services.query.timeseries import timeseries_view
 
 SERVICE = "query"
 
@@ -26,23 +42,65 @@ async def check_cache(state: State) -> None:
     await state.cache.ping()
 
 
+@get("/metrics", include_in_schema=False, sync_to_thread=False)
+def metrics() -> Response[bytes]:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _invalid_parameter(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    """Litestar's own parameter and body checks, in the same shape as ours."""
+    problems = exc.extra if isinstance(exc.extra, list) else []
+    details = [
+        f"{p.get('key', 'body')}: {p.get('message', '')}" for p in problems if isinstance(p, dict)
+    ]
+    return error_response(400, "invalid_parameter", "; ".join(details) or exc.detail)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
+    settings.require_jwt_secret()
     configure_logging(settings, SERVICE)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.db = await create_pool(settings, SERVICE, read_only=True)
         app.state.cache = async_redis(settings, settings.cache_url)
+        app.state.results = ResultCache(app.state.cache)
+        app.state.flights = SingleFlight()
         try:
             yield
         finally:
             await app.state.cache.aclose()
             await app.state.db.close()
 
+    projects = Router(
+        path="/v1/projects/{project_id:int}",
+        guards=[authorize_project],
+        security=SECURITY,
+        tags=["views"],
+        route_handlers=[summary_view, timeseries_view, breakdown_view, histogram_view,
+                        attribution_view],
+    )  # fmt: skip
+    handlers: ExceptionHandlers = {**EXCEPTION_HANDLERS, ValidationException: _invalid_parameter}
     return Litestar(
-        route_handlers=[health_router({"database": check_database, "cache_redis": check_cache})],
+        route_handlers=[
+            health_router({"database": check_database, "cache_redis": check_cache}),
+            metrics,
+            issue_token,
+            query_record_view,
+            projects,
+        ],
         lifespan=[lifespan],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=handlers,
+        openapi_config=OpenAPIConfig(
+            title="Vitals query API",
+            version="1",
+            description=DESCRIPTION,
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+        ),
         state=State({"settings": settings}),
     )

@@ -1,0 +1,62 @@
+"""Answer a view from the cache, or compute it once however many ask at the same time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import asyncpg
+import msgspec
+from litestar import Request
+
+from services.query.cache import ResultCache, cache_key, ttl_for
+from services.query.errors import database_unavailable, query_timeout
+from services.query.instruments import CACHE
+from services.query.singleflight import SingleFlight
+
+T = TypeVar("T", bound=msgspec.Struct)
+R = TypeVar("R")
+Compute = Callable[[], Coroutine[Any, Any, R]]
+NO_CACHE = "no-cache"  # Cache-Control: no-cache computes afresh (and refreshes the entry)
+
+
+async def answer(
+    request: Request[Any, Any, Any],
+    *,
+    project_id: int,
+    view: str,
+    query: msgspec.Struct,
+    window_end: datetime,
+    compute: Compute[T],
+    kind: type[T],
+) -> T:
+    results: ResultCache = request.app.state.results
+    flights: SingleFlight[Any] = request.app.state.flights
+    key = cache_key(project_id, view, query)
+    fresh = NO_CACHE in request.headers.get("cache-control", "").lower()
+    if fresh:
+        CACHE.labels("bypass").inc()
+    else:
+        cached = await results.get(key)
+        if cached is not None:
+            return msgspec.json.decode(cached, type=kind)
+
+    async def work() -> T:
+        value = await guarded(compute)
+        ttl_s = ttl_for(window_end, datetime.now(UTC))
+        await results.set(key, msgspec.json.encode(value), ttl_s)
+        return value
+
+    result: T = await (work() if fresh else flights.run(key, work))
+    return result
+
+
+async def guarded(compute: Compute[R]) -> R:
+    """Database trouble becomes a 503 the client can act on, not a 500."""
+    try:
+        return await compute()
+    except (TimeoutError, asyncpg.QueryCanceledError):
+        raise query_timeout() from None
+    except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+        raise database_unavailable() from None

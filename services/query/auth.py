@@ -1,0 +1,52 @@
+"""Bearer-token guards: who is asking (401 `invalid_token`) and may they see the path's
+project (403 `forbidden_project`). Guards run before parameters are parsed, so an
+unauthenticated request learns nothing about the API beyond "authenticate"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from services.contracts.settings import Settings
+from services.contracts.tokens import Claims, TokenError, verify_token
+from services.query.errors import forbidden_project, invalid_token
+
+CLAIMS_KEY = "claims"
+SECURITY: list[dict[str, list[str]]] = [
+    {"bearer": []}
+]  # the OpenAPI requirement of every data route
+
+
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    header = connection.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise invalid_token("send the token as `Authorization: Bearer <token>`")
+    return token.strip()
+
+
+def authenticate(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    settings: Settings = connection.app.state.settings
+    try:
+        claims = verify_token(settings, bearer_token(connection))
+    except TokenError as exc:
+        raise invalid_token(str(exc)) from None
+    connection.scope["state"][CLAIMS_KEY] = claims
+
+
+def authorize_project(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    authenticate(connection, handler)
+    project_id = connection.path_params["project_id"]
+    if not claims_of(connection).grants(project_id):
+        raise forbidden_project(project_id)
+    structlog.contextvars.bind_contextvars(project_id=project_id)
+
+
+def claims_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Claims:
+    claims: Claims = connection.scope["state"][CLAIMS_KEY]
+    return claims

@@ -1,0 +1,28 @@
+"""The query service's expected failures, in the shared `{"error", "detail"}` shape."""
+
+from __future__ import annotations
+
+from services.contracts.errors import ApiError
+
+BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+def invalid_parameter(name: str, message: str) -> ApiError:
+    """400 naming the parameter first, so a person and a program both see which one."""
+    return ApiError(400, "invalid_parameter", f"{name}: {message}")
+
+
+def invalid_token(message: str) -> ApiError:
+    return ApiError(401, "invalid_token", message, BEARER_CHALLENGE)
+
+
+def forbidden_project(project_id: int) -> ApiError:
+    return ApiError(403, "forbidden_project", f"the token does not grant project {project_id}")
+
+
+def query_timeout() -> ApiError:
+    return ApiError(503, "query_timeout", "the database did not answer in time; narrow the query")
+
+
+def database_unavailable() -> ApiError:
+    return ApiError(503, "database_unavailable", "the database cannot be reached; retry shortly")

@@ -1,0 +1,38 @@
+"""The API's description in the served OpenAPI schema (/schema)."""
+
+DESCRIPTION = """
+Read-only views over a project's Core Web Vitals (LCP, INP, CLS, FCP, TTFB).
+
+**Authentication.** Every view needs `Authorization: Bearer <JWT>`: a token from
+`POST /v1/auth/token` or `vitals token`. 401 `invalid_token` when it is missing, malformed,
+expired or not ours; 403 `forbidden_project` when it does not grant the path's project.
+
+**Windows.** `from`/`to` (ISO 8601, `to` exclusive) or `range` (`last 7d`, `24h`, `30m`,
+`2w`; default `last 7d`; at most 400 days). A relative range of a day or more ends at the
+next whole hour, a shorter one at the next whole minute. `tz` (IANA, default UTC) aligns
+time-series buckets to local wall-clock time.
+
+**Filters.** `route`, `device`, `browser`, `os`, `country`, `connection`,
+`navigation_type`; several values of one filter match any of them, several filters must
+all match.
+
+**Percentiles** are nearest-rank: for n samples and quantile q, the sample of rank
+ceil(q·n) in ascending order (numpy's `quantile(..., method="inverted_cdf")`, PostgreSQL's
+`percentile_disc`). Summary, time series, breakdown and CrUX percentiles come from
+log-scale histograms (DDSketch bins, relative accuracy 1 %): the value reported is within
+1 % of that exact sample's value (exactly 0 for 0). Counts and rating shares are exact.
+Attribution percentiles are computed from raw rows and are exact. Groups with fewer than
+30 samples are flagged `low_sample`.
+
+**Ratings** follow web-vitals' thresholds: good ≤ 2500 / 200 / 0.1 / 1800 / 800 and poor >
+4000 / 500 / 0.25 / 3000 / 1800 for LCP / INP / CLS / FCP / TTFB (ms; CLS is a score).
+
+**Caching.** Answers are cached per project and normalised query: 10 s when the window
+ends within the last hour (late reports still arrive), 1 h otherwise. Send
+`Cache-Control: no-cache` to compute afresh.
+
+**Errors** are `{"error": code, "detail": message}`: 400 `invalid_parameter` (the detail
+names the parameter), 401 `invalid_token` / `invalid_credentials`, 403
+`forbidden_project`, 404 `not_found` (CrUX record without data), 503 `query_timeout` /
+`database_unavailable`.
+""".strip()

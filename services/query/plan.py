@@ -1,0 +1,109 @@
+"""Which relation answers which part of a window: the rollup choice.
+
+A query's window is cut into slots (one for a summary, one per bucket for a series).
+Inside each slot, whole UTC days come from a daily rollup, whole UTC hours from an
+hourly one, and only the ragged edges from raw rows; adjacent pieces of one source
+merge. Every rollup row then lies inside exactly one slot, so summing rollup rows and
+raw rows gives the same counts as raw rows alone.
+
+A rollup family can answer a query only if its rows carry every dimension the query
+filters or groups by; the smallest family that can is chosen. When none can, the whole
+window comes from raw rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+import msgspec
+
+from services.query.filters import PAGE_DIMENSIONS, Dimension
+from services.query.timerange import ceil_to, floor_to
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+
+class Family(msgspec.Struct, frozen=True):
+    """An hourly and a daily rollup with the same key columns."""
+
+    name: str
+    hourly: str
+    daily: str
+    columns: frozenset[str]  # dimension columns; page_id also answers route, host and path
+
+    def answers(self, dimensions: frozenset[Dimension]) -> bool:
+        return all(
+            d in self.columns or (d in PAGE_DIMENSIONS and "page_id" in self.columns)
+            for d in dimensions
+        )
+
+
+RAW_TABLE = "vitals"
+RAW_COLUMNS = frozenset(
+    {"page_id", "device", "browser", "os", "country", "connection", "navigation_type"}
+)
+PAGES = Family("pages", "vitals_hourly", "vitals_daily", frozenset({"page_id", "device"}))
+# Smallest first: the first family that answers a query is the cheapest to read.
+FAMILIES: tuple[Family, ...] = (PAGES,)
+
+
+class Interval(NamedTuple):
+    start: datetime
+    end: datetime
+
+
+class Plan(msgspec.Struct, frozen=True):
+    boundaries: tuple[datetime, ...]  # slot starts; slot i (1-based) ends at the next one
+    family: Family | None
+    daily: tuple[Interval, ...] = ()
+    hourly: tuple[Interval, ...] = ()
+    raw: tuple[Interval, ...] = ()
+
+
+def choose_family(dimensions: frozenset[Dimension]) -> Family | None:
+    return next((f for f in FAMILIES if f.answers(dimensions)), None)
+
+
+def plan(
+    slots: list[Interval], dimensions: frozenset[Dimension], *, use_rollups: bool = True
+) -> Plan:
+    """`slots` are consecutive; `use_rollups=False` reads raw rows only (for comparisons)."""
+    family = choose_family(dimensions) if use_rollups else None
+    daily: list[Interval] = []
+    hourly: list[Interval] = []
+    raw: list[Interval] = []
+    for slot in slots:
+        if family is None:
+            raw.append(slot)
+            continue
+        first_hour, last_hour = ceil_to(slot.start, HOUR), floor_to(slot.end, HOUR)
+        if first_hour >= last_hour:
+            raw.append(slot)
+            continue
+        raw += [Interval(slot.start, first_hour), Interval(last_hour, slot.end)]
+        first_day, last_day = ceil_to(first_hour, DAY), floor_to(last_hour, DAY)
+        if first_day >= last_day:
+            hourly.append(Interval(first_hour, last_hour))
+            continue
+        hourly += [Interval(first_hour, first_day), Interval(last_day, last_hour)]
+        daily.append(Interval(first_day, last_day))
+    return Plan(
+        boundaries=tuple(slot.start for slot in slots),
+        family=family,
+        daily=merge(daily),
+        hourly=merge(hourly),
+        raw=merge(raw),
+    )
+
+
+def merge(intervals: list[Interval]) -> tuple[Interval, ...]:
+    """Sorted, without empty intervals, adjacent ones joined."""
+    merged: list[Interval] = []
+    for interval in sorted(i for i in intervals if i.start < i.end):
+        if merged and merged[-1].end == interval.start:
+            merged[-1] = Interval(merged[-1].start, interval.end)
+        else:
+            merged.append(interval)
+    return tuple(merged)

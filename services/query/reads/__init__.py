@@ -1,0 +1,1 @@
+"""The query service's SQL: named statements with $n parameters, rows become Structs here."""

@@ -1,0 +1,145 @@
+"""The percentile SQL: nearest-rank percentiles from summed bins, exact counts, rollups = raw."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import numpy as np
+import pytest
+
+from services.contracts.metrics import Metric, bin_value
+from services.query.filters import Filters
+from services.query.plan import Interval, plan
+from services.query.reads.histograms import QuantileRow, fetch_quantiles
+from tests.query.seeding import Seeder, Vital
+
+QUANTILES = {"p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99}
+START = datetime(2025, 3, 1, tzinfo=UTC)
+ALL = [int(m) for m in Metric]
+WINDOW = Interval(START, START + timedelta(days=3))
+
+
+def sample_values(metric: Metric, n: int, rng: random.Random) -> list[float]:
+    if metric is Metric.CLS:
+        return [
+            0.0 if rng.random() < 0.3 else round(rng.lognormvariate(-3, 1.2), 4) for _ in range(n)
+        ]
+    median = {Metric.LCP: 2200, Metric.INP: 160, Metric.FCP: 1500, Metric.TTFB: 500}[metric]
+    return [round(median * rng.lognormvariate(0, 0.7), 1) for _ in range(n)]
+
+
+def assert_close(metric: Metric, row: QuantileRow, values: list[float]) -> None:
+    for name, q in QUANTILES.items():
+        exact = float(np.quantile(values, q, method="inverted_cdf"))
+        ours = bin_value(metric, getattr(row, name))
+        assert ours == pytest.approx(exact, rel=0.01, abs=0 if exact else 1e-12), (metric, name)
+
+
+async def seed_values(
+    seed: Seeder, metric_values: dict[Metric, list[float]], rng: random.Random
+) -> int:
+    project = await seed.project()
+    page = await seed.page(project)
+    rows = [
+        Vital(
+            project,
+            START + timedelta(seconds=rng.uniform(0, WINDOW.end.timestamp() - START.timestamp())),
+            metric,
+            value,
+            page,
+        )
+        for metric, values in metric_values.items()
+        for value in values
+    ]
+    await seed.vitals(rows)
+    await seed.recount()
+    return project
+
+
+async def quantiles(
+    db: asyncpg.Connection, project: int, *, use_rollups: bool = True
+) -> dict[int, QuantileRow]:
+    rows = await fetch_quantiles(
+        db,
+        project,
+        metrics=ALL,
+        plan=plan([WINDOW], frozenset(), use_rollups=use_rollups),
+        filters=Filters(),
+    )
+    return {row.metric: row for row in rows}
+
+
+class TestPercentiles:
+    async def test_every_metric_matches_numpy_nearest_rank(
+        self, db: asyncpg.Connection, seed: Seeder
+    ) -> None:
+        """Every percentile of every metric, CLS and zeros included, is within 1 % of numpy's inverted_cdf."""
+        rng = random.Random(7)
+        values = {metric: sample_values(metric, 997, rng) for metric in Metric}
+        project = await seed_values(seed, values, rng)
+        rows = await quantiles(db, project)
+        for metric in Metric:
+            assert_close(metric, rows[metric], values[metric])
+
+    @pytest.mark.parametrize("n", [1, 2, 3, 4, 20, 100])
+    async def test_tiny_counts(self, db: asyncpg.Connection, seed: Seeder, n: int) -> None:
+        """With a handful of samples the rank arithmetic still picks numpy's sample (n·q on integer boundaries included)."""
+        rng = random.Random(n)
+        values = {
+            Metric.LCP: sample_values(Metric.LCP, n, rng),
+            Metric.CLS: sample_values(Metric.CLS, n, rng),
+        }
+        project = await seed_values(seed, values, rng)
+        rows = await quantiles(db, project)
+        for metric, metric_values in values.items():
+            assert_close(metric, rows[metric], metric_values)
+
+    async def test_all_zero_values_give_zero(self, db: asyncpg.Connection, seed: Seeder) -> None:
+        """Zero lands in the zero bin and reads back as exactly 0."""
+        project = await seed_values(
+            seed, {Metric.CLS: [0.0] * 5, Metric.TTFB: [0.0, 0.0, 12.0]}, random.Random(1)
+        )
+        rows = await quantiles(db, project)
+        assert bin_value(Metric.CLS, rows[Metric.CLS].p99) == 0.0
+        assert bin_value(Metric.TTFB, rows[Metric.TTFB].p50) == 0.0
+        assert bin_value(Metric.TTFB, rows[Metric.TTFB].p99) == pytest.approx(12.0, rel=0.01)
+
+    async def test_counts_and_rating_counts_are_exact(
+        self, db: asyncpg.Connection, seed: Seeder
+    ) -> None:
+        """Sample and rating counts equal the raw counts, with values on the thresholds rated as web-vitals does."""
+        values = {
+            Metric.LCP: [2500.0, 2500.1, 4000.0, 4000.1, 100.0],
+            Metric.CLS: [0.1, 0.1001, 0.25, 0.2501, 0.0],
+        }
+        project = await seed_values(seed, values, random.Random(2))
+        rows = await quantiles(db, project)
+        for metric in values:
+            row = rows[metric]
+            assert (row.total, row.good, row.needs_improvement, row.poor) == (5, 2, 2, 1)
+
+
+class TestRollupEquality:
+    async def test_rollups_and_raw_give_the_same_numbers(
+        self, db: asyncpg.Connection, seed: Seeder
+    ) -> None:
+        """A window with ragged edges read through daily, hourly and raw sources equals raw rows alone."""
+        rng = random.Random(11)
+        values = {metric: sample_values(metric, 3000, rng) for metric in Metric}
+        project = await seed_values(seed, values, rng)
+        window = Interval(
+            START + timedelta(hours=5, minutes=17), START + timedelta(days=2, hours=20, minutes=3)
+        )
+        mixed = plan([window], frozenset())
+        assert mixed.daily and mixed.hourly and mixed.raw
+        from_rollups = await fetch_quantiles(
+            db, project, metrics=ALL, plan=mixed, filters=Filters()
+        )
+        raw_only = plan([window], frozenset(), use_rollups=False)
+        from_raw = await fetch_quantiles(db, project, metrics=ALL, plan=raw_only, filters=Filters())
+        assert sorted(from_rollups, key=lambda r: r.metric) == sorted(
+            from_raw, key=lambda r: r.metric
+        )
+        assert sum(r.total for r in from_raw) < sum(len(v) for v in values.values())
