@@ -25,6 +25,7 @@ from services.ingest.backpressure import QueueDepth
 from services.ingest.body import check_content_headers, read_body
 from services.ingest.bots import is_bot
 from services.ingest.commit import GroupCommit
+from services.ingest.envelope import Envelope
 from services.ingest.ratelimit import RateLimiter
 from services.ingest.rejections import (
     RETRY_AFTER_QUEUE_FULL_S,
@@ -41,8 +42,6 @@ log = structlog.get_logger()
 # lives, and clients' clocks run minutes ahead, not more. Outside: 400, never clamped.
 TIME_ORIGIN_MAX_AGE_S = 48 * 3600
 TIME_ORIGIN_MAX_AHEAD_S = 10 * 60
-# A proxy header that carries the client's country (e.g. CF-IPCountry); None trusts none.
-COUNTRY_HEADER: str | None = None
 MAX_USER_AGENT = 512  # real ones are under 300 characters
 
 # A Redis that is down, slow, or refusing writes; also the coalescers' own Closed.
@@ -67,30 +66,30 @@ class Intake:
         self._commit = commit
         self._telemetry = telemetry
 
-    async def receive(self, request: Request[Any, Any, Any]) -> int:
+    async def receive(self, request: Request[Any, Any, Any], envelope: Envelope) -> int:
         """Admit one beacon request; the number of reports it carried, or Rejected."""
         try:
-            return await self._receive(request)
+            return await self._receive(request, envelope)
         except Rejected as exc:
             self._telemetry.dropped(exc.code, exc.reports)
             if exc.status >= 500:
                 log.warning("beacon_refused", error=exc.code, reports=exc.reports)
             raise
 
-    async def _receive(self, request: Request[Any, Any, Any]) -> int:
-        check_content_headers(request)
-        key = request.query_params.get("key") or request.headers.get("x-vitals-key")
+    async def _receive(self, request: Request[Any, Any, Any], envelope: Envelope) -> int:
+        check_content_headers(envelope)
+        key = request.query_params.get("key") or envelope.key
         if not key:
             raise Rejected(401, "missing_key", "send the project key as ?key= or X-Vitals-Key")
         access = await self._access(key)
-        if not origin_allowed(access, request.headers.get("origin")):
+        if not origin_allowed(access, envelope.origin):
             raise Rejected(403, "origin_not_allowed", "this origin may not send to the project")
         body = await read_body(request)
         beacon = _decode(body)
         reports = len(beacon.reports)
         received_at = time.time() * 1000
         _check_time_origin(beacon, received_at)
-        user_agent = request.headers.get("user-agent", "")[:MAX_USER_AGENT]
+        user_agent = envelope.user_agent[:MAX_USER_AGENT]
         if access.filter_bots and is_bot(user_agent):
             self._telemetry.dropped("bot", reports)
             log.debug("beacon_dropped", reason="bot", project_id=access.project_id)
@@ -100,7 +99,7 @@ class Intake:
             project_id=access.project_id,
             received_at=received_at,
             user_agent=user_agent,
-            country=_country(request),
+            country=envelope.country,
             beacon=beacon,
         )
         try:
@@ -168,10 +167,3 @@ def _check_time_origin(beacon: Beacon, received_at_ms: float) -> None:
             f" {TIME_ORIGIN_MAX_AHEAD_S // 60} min after the time of receipt",
             reports=len(beacon.reports),
         )
-
-
-def _country(request: Request[Any, Any, Any]) -> str:
-    if COUNTRY_HEADER is None:
-        return ""
-    value = request.headers.get(COUNTRY_HEADER, "").strip().upper()
-    return value if len(value) == 2 and value.isascii() and value.isalpha() else ""
