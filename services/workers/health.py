@@ -14,6 +14,7 @@ import uvicorn
 from litestar import Litestar, Response, get
 from litestar.datastructures import State
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.exceptions import RedisError
 from rq.queue import Queue
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
@@ -41,12 +42,16 @@ async def check_redis(state: State) -> None:
 @get("/metrics", include_in_schema=False)
 async def metrics(state: State) -> Response[bytes]:
     """Prometheus exposition: this process's counters and the shared queue's gauges."""
-    async with state.redis.pipeline(transaction=False) as pipe:
-        pipe.llen(QUEUE_KEY).zcard(FAILED_KEY).zcard(SCHEDULED_KEY)
-        depth, failed, scheduled = await pipe.execute()
-    counters.QUEUE_DEPTH.labels(QUEUE_NAME).set(depth)
-    counters.QUEUE_FAILED.labels(QUEUE_NAME).set(failed)
-    counters.QUEUE_SCHEDULED.labels(QUEUE_NAME).set(scheduled)
+    try:
+        async with state.redis.pipeline(transaction=False) as pipe:
+            pipe.llen(QUEUE_KEY).zcard(FAILED_KEY).zcard(SCHEDULED_KEY)
+            depth, failed, scheduled = await pipe.execute()
+    except RedisError:
+        pass  # the process's own counters are still worth a scrape; /ready reports Redis
+    else:
+        counters.QUEUE_DEPTH.labels(QUEUE_NAME).set(depth)
+        counters.QUEUE_FAILED.labels(QUEUE_NAME).set(failed)
+        counters.QUEUE_SCHEDULED.labels(QUEUE_NAME).set(scheduled)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -36,6 +36,7 @@ from rq import SimpleWorker
 from rq.executions import Execution
 from rq.job import Job
 from rq.queue import Queue
+from rq.utils import as_text
 from rq.worker import WorkerStatus
 
 from services.workers import retention
@@ -93,6 +94,7 @@ class VitalsWorker(SimpleWorker):
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         # SimpleWorker.execute_job, plus the lease keeper and the job id in every log line.
+        self._forget_dead_executions(job)
         execution = self.prepare_execution(job)
         self._keeper = LeaseKeeper(self, job, execution)
         self._keeper.start()
@@ -103,6 +105,29 @@ class VitalsWorker(SimpleWorker):
             self._keeper.stop()
             self._keeper = None
         self.set_state(WorkerStatus.IDLE)
+
+    def _forget_dead_executions(self, job: Job) -> None:
+        """Work around an rq 3.0 bug that makes an abandoned job fail again after its re-run.
+
+        An execution's hash expires with its lease, but its entry in the job's
+        ExecutionRegistry lives 60 s longer. When the re-run of an abandoned job finishes
+        within that minute, RQ's own success handling fetches the dead execution, raises,
+        and retries the job again, until the entry expires. Entries whose hash is gone
+        belong to dead workers; removing them first lets the re-run finish normally.
+        """
+        key = job.execution_registry.key
+        members: list[bytes] = self.connection.zrange(key, 0, -1)  # type: ignore[assignment]
+        ids = [as_text(i) for i in members]
+        if not ids:
+            return
+        with self.connection.pipeline(transaction=False) as pipe:
+            for execution_id in ids:
+                pipe.exists(Execution(execution_id, job.id, self.connection).key)
+            alive = pipe.execute()
+        dead = [i for i, exists in zip(ids, alive, strict=True) if not exists]
+        if dead:
+            self.connection.zrem(key, *dead)
+            log.info("dead_executions_forgotten", job_id=job.id, executions=len(dead))
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()  # type: ignore[no-untyped-call]

@@ -42,7 +42,11 @@ class TestRoutes:
     def test_project_rules_come_first_in_order(self) -> None:
         """The first project rule whose pattern matches the whole path names the route, before any generic replacement."""
         rules, errors = compile_rules(
-            [RouteRule(r"/p/[^/]+", "/p/:slug"), RouteRule(r"/p/.*", "/never"), RouteRule(r"/orders", "/orders-exact")]
+            [
+                RouteRule(r"/p/[^/]+", "/p/:slug"),
+                RouteRule(r"/p/.*", "/never"),
+                RouteRule(r"/orders", "/orders-exact"),
+            ]
         )
         assert errors == []
         assert route_of("/p/blue-shoes", rules) == "/p/:slug"
@@ -60,7 +64,9 @@ class TestRoutes:
         assert (page.host, page.path, page.route) == ("shop.example:8443", "/cart/42", "/cart/:id")
         assert page_of("https://shop.example", []).path == "/"
 
-    @pytest.mark.parametrize("url", ["https://shop.example:99999/", "https://[::1/x", "https:///path"])
+    @pytest.mark.parametrize(
+        "url", ["https://shop.example:99999/", "https://[::1/x", "https:///path"]
+    )
     def test_url_without_usable_host_is_rejected(self, url: str) -> None:
         """A URL with a bad port, a broken IPv6 literal or no host raises InvalidUrl."""
         with pytest.raises(InvalidUrl):
@@ -85,11 +91,18 @@ class TestAgents:
             ("Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/4.0 Chrome/76.0.3809.146 TV Safari/537.36", "Samsung Internet", 4, "Tizen", Device.OTHER),
             ("", "", None, "", Device.OTHER),
         ],
-    )
-    def test_user_agent_table(self, user_agent: str, browser: str, major: int | None, os: str, device: Device) -> None:
+    )  # fmt: skip
+    def test_user_agent_table(
+        self, user_agent: str, browser: str, major: int | None, os: str, device: Device
+    ) -> None:
         """Browser family, major version, OS family and device class come out of ua-parser as the module documents."""
         agent = agent_of(user_agent)
-        assert (agent.browser, agent.browser_major, agent.os, agent.device) == (browser, major, os, device)
+        assert (agent.browser, agent.browser_major, agent.os, agent.device) == (
+            browser,
+            major,
+            os,
+            device,
+        )
 
 
 class TestRatingsAndBins:
@@ -104,13 +117,18 @@ class TestRatingsAndBins:
             ("TTFB", 800, Rating.GOOD), ("TTFB", 1800, Rating.NEEDS_IMPROVEMENT), ("TTFB", 1800.5, Rating.POOR),
         ],
     )  # fmt: skip
-    def test_rating_is_server_side_at_the_exact_thresholds(self, name: str, value: float, rating: Rating) -> None:
+    def test_rating_is_server_side_at_the_exact_thresholds(
+        self, name: str, value: float, rating: Rating
+    ) -> None:
         """The stored rating follows the official thresholds (good ≤ first, poor > second) whatever the client claimed."""
         claimed = "poor" if rating is Rating.GOOD else "good"
         (normalized,) = normalize(accepted(1, beacon(report(name, value, rating=claimed))), [])
         assert normalized.rating is rating
 
-    @pytest.mark.parametrize(("name", "value"), [("LCP", 2100.0), ("INP", 1.0), ("CLS", 0.137), ("TTFB", 5.5), ("FCP", 3_599_999.0)])
+    @pytest.mark.parametrize(
+        ("name", "value"),
+        [("LCP", 2100.0), ("INP", 1.0), ("CLS", 0.137), ("TTFB", 5.5), ("FCP", 3_599_999.0)],
+    )
     def test_bin_holds_the_value_within_alpha(self, name: str, value: float) -> None:
         """The bin is ceil(log_γ(value in the histogram unit)), so the value lies in (γ^(bin-1), γ^bin]."""
         (normalized,) = normalize(accepted(1, beacon(report(name, value))), [])
@@ -127,21 +145,55 @@ class TestRatingsAndBins:
 class TestNormalize:
     def test_beacon_fields_become_row_fields(self) -> None:
         """Time origin, arrival time, navigation type index, connection, country and the page route land on every report."""
-        b = beacon(report("LCP", 900, navigation_type="back-forward-cache"), time_origin=1_700_000_000_123.5, url="https://a.example/x/77", effective_type="3g")
-        (r,) = normalize(accepted(5, b, received_at=1_700_000_004_000, country="FR", user_agent=SAFARI_IPHONE), [])
+        b = beacon(
+            report("LCP", 900, navigation_type="back-forward-cache"),
+            time_origin=1_700_000_000_123.5,
+            url="https://a.example/x/77",
+            effective_type="3g",
+        )
+        (r,) = normalize(
+            accepted(5, b, received_at=1_700_000_004_000, country="FR", user_agent=SAFARI_IPHONE),
+            [],
+        )
         assert r.time == datetime(2023, 11, 14, 22, 13, 20, 123500, tzinfo=UTC)
         assert r.received_at == datetime(2023, 11, 14, 22, 13, 24, tzinfo=UTC)
-        assert (r.project_id, r.metric, r.navigation_type, r.connection, r.country) == (5, Metric.LCP, 3, "3g", "FR")
+        assert (r.project_id, r.metric, r.navigation_type, r.connection, r.country) == (
+            5,
+            Metric.LCP,
+            3,
+            "3g",
+            "FR",
+        )
         assert (r.page.host, r.page.route, r.device) == ("a.example", "/x/:id", Device.MOBILE)
 
     def test_latest_per_key_keeps_latest_arrival_then_largest_value(self) -> None:
         """Among reports of one key the latest arrival wins, and for equal arrivals the larger value."""
         origin = 1_700_000_000_000.0
         reports = [
-            *normalize(accepted(1, beacon(report("CLS", 0.3, "c"), time_origin=origin), received_at=origin + 1), []),
-            *normalize(accepted(1, beacon(report("CLS", 0.1, "c"), time_origin=origin), received_at=origin + 2), []),
-            *normalize(accepted(1, beacon(report("CLS", 0.2, "c"), time_origin=origin), received_at=origin + 2), []),
-            *normalize(accepted(1, beacon(report("CLS", 0.9, "other"), time_origin=origin), received_at=origin), []),
+            *normalize(
+                accepted(
+                    1, beacon(report("CLS", 0.3, "c"), time_origin=origin), received_at=origin + 1
+                ),
+                [],
+            ),
+            *normalize(
+                accepted(
+                    1, beacon(report("CLS", 0.1, "c"), time_origin=origin), received_at=origin + 2
+                ),
+                [],
+            ),
+            *normalize(
+                accepted(
+                    1, beacon(report("CLS", 0.2, "c"), time_origin=origin), received_at=origin + 2
+                ),
+                [],
+            ),
+            *normalize(
+                accepted(
+                    1, beacon(report("CLS", 0.9, "other"), time_origin=origin), received_at=origin
+                ),
+                [],
+            ),
         ]
         kept = {r.metric_id: r.value for r in latest_per_key(reports)}
         assert kept == {"c": 0.2, "other": 0.9}
@@ -167,7 +219,9 @@ class TestAttribution:
             (Metric.TTFB, "", "", "", (9, 10, 11, 12)),
         ],
     )
-    def test_each_metric_fills_its_documented_columns(self, metric: Metric, target: str, url: str, kind: str, phases: tuple[float | None, ...]) -> None:
+    def test_each_metric_fills_its_documented_columns(
+        self, metric: Metric, target: str, url: str, kind: str, phases: tuple[float | None, ...]
+    ) -> None:
         """Every metric takes exactly its own attribution fields into attr_target/url/kind/phase1..4, in the documented order."""
         flat = flatten(metric, self.ALL)
         assert (flat.target, flat.url, flat.kind, flat.phases) == (target, url, kind, phases)
@@ -175,4 +229,9 @@ class TestAttribution:
     def test_missing_attribution_is_empty(self) -> None:
         """A report without attribution stores empty text and NULL phases."""
         flat = flatten(Metric.LCP, None)
-        assert (flat.target, flat.url, flat.kind, flat.phases) == ("", "", "", (None, None, None, None))
+        assert (flat.target, flat.url, flat.kind, flat.phases) == (
+            "",
+            "",
+            "",
+            (None, None, None, None),
+        )

@@ -28,31 +28,57 @@ async def counts(db: asyncpg.Connection) -> tuple[int, int, int]:
 
 
 class TestApplyRetention:
-    async def test_old_chunks_are_dropped_per_relation(self, pool: asyncpg.Pool, db: asyncpg.Connection) -> None:
+    async def test_old_chunks_are_dropped_per_relation(
+        self, pool: asyncpg.Pool, db: asyncpg.Connection
+    ) -> None:
         """With raw kept 35 days, hourly 40 and daily 400, a 60-day-old page view leaves raw and hourly but stays in daily; today's stays everywhere."""
         project = await create_project(db)
         old, recent = now_ms() - 60 * DAY_MS, now_ms() - 60_000
         b = batch(
-            accepted(project, beacon(report("LCP", 1000), time_origin=old), received_at=old + 5_000),
-            accepted(project, beacon(report("LCP", 1000), time_origin=recent), received_at=recent + 5_000),
+            accepted(
+                project, beacon(report("LCP", 1000), time_origin=old), received_at=old + 5_000
+            ),
+            accepted(
+                project, beacon(report("LCP", 1000), time_origin=recent), received_at=recent + 5_000
+            ),
         )
         await process_batch(pool, Edition.APACHE, ProjectDirectory(), b)
         assert await counts(db) == (2, 2, 2)
         dropped = await apply_retention(db, Retention(raw_days=35, hourly_days=40, daily_days=400))
-        assert dropped["vitals"] >= 1 and dropped["vitals_hourly"] >= 1 and dropped["vitals_daily"] == 0
+        assert (
+            dropped["vitals"] >= 1
+            and dropped["vitals_hourly"] >= 1
+            and dropped["vitals_daily"] == 0
+        )
         assert await counts(db) == (1, 1, 2)
-        assert await db.fetchval("SELECT count(*) FROM vitals WHERE time > now() - INTERVAL '1 day'") == 1
+        assert (
+            await db.fetchval("SELECT count(*) FROM vitals WHERE time > now() - INTERVAL '1 day'")
+            == 1
+        )
 
-    async def test_nothing_young_is_dropped(self, pool: asyncpg.Pool, db: asyncpg.Connection) -> None:
+    async def test_nothing_young_is_dropped(
+        self, pool: asyncpg.Pool, db: asyncpg.Connection
+    ) -> None:
         """With the default ages, a batch from the last hour loses nothing."""
         project = await create_project(db)
-        await process_batch(pool, Edition.APACHE, ProjectDirectory(), batch(accepted(project, beacon(report("CLS", 0.1)))))
-        assert await apply_retention(db, Retention()) == {"vitals": 0, "vitals_hourly": 0, "vitals_daily": 0}
+        await process_batch(
+            pool,
+            Edition.APACHE,
+            ProjectDirectory(),
+            batch(accepted(project, beacon(report("CLS", 0.1)))),
+        )
+        assert await apply_retention(db, Retention()) == {
+            "vitals": 0,
+            "vitals_hourly": 0,
+            "vitals_daily": 0,
+        }
         assert await counts(db) == (1, 1, 1)
 
 
 class TestScheduling:
-    async def test_enqueued_at_most_once_per_interval(self, settings: Settings, redis_client: redis.asyncio.Redis) -> None:
+    async def test_enqueued_at_most_once_per_interval(
+        self, settings: Settings, redis_client: redis.asyncio.Redis
+    ) -> None:
         """However many workers run maintenance, the retention job is enqueued once until the hour has passed."""
         connection = sync_redis(settings)
         assert [enqueue_if_due(connection) for _ in range(3)] == [True, False, False]

@@ -37,21 +37,56 @@ class TestEdition:
 
 
 class TestStoreBatch:
-    async def test_batch_stores_each_report_once(self, pool: asyncpg.Pool, db: asyncpg.Connection) -> None:
+    async def test_batch_stores_each_report_once(
+        self, pool: asyncpg.Pool, db: asyncpg.Connection
+    ) -> None:
         """A batch of two page views stores ten rows with server-side ratings, bins and dimensions."""
         project = await create_project(db)
-        outcome = await store(pool, batch(page_view(project, lcp=4100), page_view(project, user_agent=SAFARI_IPHONE)))
-        assert (outcome.received, outcome.stored, outcome.replaced, outcome.duplicate) == (10, 10, 0, 0)
-        rows = await db.fetch("SELECT metric, value, rating, bin, device, browser, os, country, connection FROM vitals WHERE metric = 1 ORDER BY value")
+        outcome = await store(
+            pool, batch(page_view(project, lcp=4100), page_view(project, user_agent=SAFARI_IPHONE))
+        )
+        assert (outcome.received, outcome.stored, outcome.replaced, outcome.duplicate) == (
+            10,
+            10,
+            0,
+            0,
+        )
+        rows = await db.fetch(
+            "SELECT metric, value, rating, bin, device, browser, os, country, connection FROM vitals WHERE metric = 1 ORDER BY value"
+        )
         assert [tuple(r) for r in rows] == [
-            (Metric.LCP, 2100.0, Rating.GOOD, bin_of(Metric.LCP, 2100), 2, "Mobile Safari", "iOS", "DE", "4g"),
-            (Metric.LCP, 4100.0, Rating.POOR, bin_of(Metric.LCP, 4100), 1, "Chrome", "Windows", "DE", "4g"),
+            (
+                Metric.LCP,
+                2100.0,
+                Rating.GOOD,
+                bin_of(Metric.LCP, 2100),
+                2,
+                "Mobile Safari",
+                "iOS",
+                "DE",
+                "4g",
+            ),
+            (
+                Metric.LCP,
+                4100.0,
+                Rating.POOR,
+                bin_of(Metric.LCP, 4100),
+                1,
+                "Chrome",
+                "Windows",
+                "DE",
+                "4g",
+            ),
         ]
         pages = await db.fetch("SELECT project_id, host, path, route FROM pages")
-        assert [tuple(p) for p in pages] == [(project, "shop.example", "/products/123", "/products/:id")]
+        assert [tuple(p) for p in pages] == [
+            (project, "shop.example", "/products/123", "/products/:id")
+        ]
         await assert_rollups_exact(db)
 
-    async def test_rerunning_a_batch_changes_nothing(self, pool: asyncpg.Pool, db: asyncpg.Connection) -> None:
+    async def test_rerunning_a_batch_changes_nothing(
+        self, pool: asyncpg.Pool, db: asyncpg.Connection
+    ) -> None:
         """Running the same batch again stores nothing new, counts every report as a duplicate and leaves rollups alone."""
         project = await create_project(db)
         b = batch(page_view(project), page_view(project))
@@ -60,16 +95,28 @@ class TestStoreBatch:
         hourly = await rollup_rows(db, "vitals_hourly")
         again = await store(pool, b)
         assert (again.stored, again.replaced, again.duplicate) == (0, 0, 10)
-        assert [tuple(r) for r in await db.fetch("SELECT * FROM vitals ORDER BY metric_id")] == before
+        assert [
+            tuple(r) for r in await db.fetch("SELECT * FROM vitals ORDER BY metric_id")
+        ] == before
         assert await rollup_rows(db, "vitals_hourly") == hourly
         assert await db.fetchval("SELECT count(*) FROM pages") == 1
 
-    async def test_later_cls_report_replaces_and_rollups_count_only_it(self, pool: asyncpg.Pool, db: asyncpg.Connection) -> None:
+    async def test_later_cls_report_replaces_and_rollups_count_only_it(
+        self, pool: asyncpg.Pool, db: asyncpg.Connection
+    ) -> None:
         """A CLS re-report with the same id and a larger value replaces the row; rollups move its sample to the new bin and rating."""
         project = await create_project(db)
         origin = now_ms() - 60_000
-        first = accepted(project, beacon(report("CLS", 0.05, "cls-1"), time_origin=origin), received_at=origin + 1_000)
-        later = accepted(project, beacon(report("CLS", 0.3, "cls-1"), time_origin=origin), received_at=origin + 9_000)
+        first = accepted(
+            project,
+            beacon(report("CLS", 0.05, "cls-1"), time_origin=origin),
+            received_at=origin + 1_000,
+        )
+        later = accepted(
+            project,
+            beacon(report("CLS", 0.3, "cls-1"), time_origin=origin),
+            received_at=origin + 9_000,
+        )
         await store(pool, batch(first))
         outcome = await store(pool, batch(later))
         assert (outcome.stored, outcome.replaced, outcome.duplicate) == (0, 1, 0)
@@ -79,42 +126,84 @@ class TestStoreBatch:
         assert [tuple(r) for r in hourly] == [(Rating.POOR, bin_of(Metric.CLS, 0.3), 1)]
         await assert_rollups_exact(db)
 
-    async def test_older_report_arriving_late_is_a_duplicate(self, pool: asyncpg.Pool, db: asyncpg.Connection) -> None:
+    async def test_older_report_arriving_late_is_a_duplicate(
+        self, pool: asyncpg.Pool, db: asyncpg.Connection
+    ) -> None:
         """A report received earlier than the stored one (a retried old job) does not overwrite it."""
         project = await create_project(db)
         origin = now_ms() - 60_000
-        newer = accepted(project, beacon(report("INP", 350, "inp-1"), time_origin=origin), received_at=origin + 9_000)
-        older = accepted(project, beacon(report("INP", 120, "inp-1"), time_origin=origin), received_at=origin + 1_000)
+        newer = accepted(
+            project,
+            beacon(report("INP", 350, "inp-1"), time_origin=origin),
+            received_at=origin + 9_000,
+        )
+        older = accepted(
+            project,
+            beacon(report("INP", 120, "inp-1"), time_origin=origin),
+            received_at=origin + 1_000,
+        )
         await store(pool, batch(newer))
         outcome = await store(pool, batch(older))
         assert (outcome.stored, outcome.replaced, outcome.duplicate) == (0, 0, 1)
         assert await db.fetchval("SELECT value FROM vitals") == 350
         await assert_rollups_exact(db)
 
-    async def test_reports_of_one_key_in_one_batch_keep_the_latest(self, pool: asyncpg.Pool, db: asyncpg.Connection) -> None:
+    async def test_reports_of_one_key_in_one_batch_keep_the_latest(
+        self, pool: asyncpg.Pool, db: asyncpg.Connection
+    ) -> None:
         """Two reports of one metric id in the same batch store the later one and count the other as a duplicate."""
         project = await create_project(db)
         origin = now_ms() - 60_000
         b = batch(
-            accepted(project, beacon(report("CLS", 0.4, "cls-1"), time_origin=origin), received_at=origin + 9_000),
-            accepted(project, beacon(report("CLS", 0.02, "cls-1"), time_origin=origin), received_at=origin + 1_000),
+            accepted(
+                project,
+                beacon(report("CLS", 0.4, "cls-1"), time_origin=origin),
+                received_at=origin + 9_000,
+            ),
+            accepted(
+                project,
+                beacon(report("CLS", 0.02, "cls-1"), time_origin=origin),
+                received_at=origin + 1_000,
+            ),
         )
         outcome = await store(pool, b)
         assert (outcome.stored, outcome.replaced, outcome.duplicate) == (1, 0, 1)
         assert await db.fetchval("SELECT value FROM vitals") == 0.4
         await assert_rollups_exact(db)
 
-    async def test_rollup_rows_that_reach_zero_are_deleted(self, pool: asyncpg.Pool, db: asyncpg.Connection) -> None:
+    async def test_rollup_rows_that_reach_zero_are_deleted(
+        self, pool: asyncpg.Pool, db: asyncpg.Connection
+    ) -> None:
         """When a replaced value leaves its old rollup group empty, that group's row is deleted (as a continuous aggregate would not have it)."""
         project = await create_project(db)
         origin = now_ms() - 60_000
-        await store(pool, batch(accepted(project, beacon(report("LCP", 1000, "lcp-1"), time_origin=origin), received_at=origin + 1)))
-        await store(pool, batch(accepted(project, beacon(report("LCP", 5000, "lcp-1"), time_origin=origin), received_at=origin + 2)))
+        await store(
+            pool,
+            batch(
+                accepted(
+                    project,
+                    beacon(report("LCP", 1000, "lcp-1"), time_origin=origin),
+                    received_at=origin + 1,
+                )
+            ),
+        )
+        await store(
+            pool,
+            batch(
+                accepted(
+                    project,
+                    beacon(report("LCP", 5000, "lcp-1"), time_origin=origin),
+                    received_at=origin + 2,
+                )
+            ),
+        )
         assert await db.fetchval("SELECT count(*) FROM vitals_hourly WHERE samples = 0") == 0
         assert await db.fetchval("SELECT count(*) FROM vitals_daily") == 1
         await assert_rollups_exact(db)
 
-    async def test_unknown_project_is_dropped_with_a_reason(self, pool: asyncpg.Pool, db: asyncpg.Connection) -> None:
+    async def test_unknown_project_is_dropped_with_a_reason(
+        self, pool: asyncpg.Pool, db: asyncpg.Connection
+    ) -> None:
         """Reports of a project deleted after ingest accepted them are dropped as unknown_project; the rest of the batch is stored."""
         project = await create_project(db)
         outcome = await store(pool, batch(page_view(project), page_view(project + 1000)))
@@ -122,7 +211,9 @@ class TestStoreBatch:
         assert (outcome.stored, outcome.duplicate) == (5, 0)
         assert await db.fetchval("SELECT count(DISTINCT project_id) FROM vitals") == 1
 
-    async def test_url_without_usable_host_is_dropped(self, pool: asyncpg.Pool, db: asyncpg.Connection) -> None:
+    async def test_url_without_usable_host_is_dropped(
+        self, pool: asyncpg.Pool, db: asyncpg.Connection
+    ) -> None:
         """A URL whose port is out of range cannot name a page: its reports are dropped as invalid_url."""
         project = await create_project(db)
         bad = accepted(project, beacon(report("LCP", 900), url="https://shop.example:99999/"))
@@ -130,13 +221,19 @@ class TestStoreBatch:
         assert outcome.dropped == {"invalid_url": 1}
         assert outcome.stored == 5
 
-    async def test_project_route_rules_name_the_route(self, pool: asyncpg.Pool, db: asyncpg.Connection) -> None:
+    async def test_project_route_rules_name_the_route(
+        self, pool: asyncpg.Pool, db: asyncpg.Connection
+    ) -> None:
         """A project's route rule wins over the generic id patterns when the page is stored."""
-        project = await create_project(db, route_rules='[{"pattern": "/products/.*", "route": "/products/:slug"}]')
+        project = await create_project(
+            db, route_rules='[{"pattern": "/products/.*", "route": "/products/:slug"}]'
+        )
         await store(pool, batch(page_view(project)))
         assert await db.fetchval("SELECT route FROM pages") == "/products/:slug"
 
-    async def test_timescale_edition_leaves_rollups_to_the_database(self, pool: asyncpg.Pool, db: asyncpg.Connection) -> None:
+    async def test_timescale_edition_leaves_rollups_to_the_database(
+        self, pool: asyncpg.Pool, db: asyncpg.Connection
+    ) -> None:
         """On the Timescale edition the workers write raw rows only: the continuous aggregates count them."""
         project = await create_project(db)
         outcome = await store(pool, batch(page_view(project)), Edition.TIMESCALE)
@@ -146,7 +243,9 @@ class TestStoreBatch:
 
 
 class TestConcurrentRuns:
-    async def test_two_runs_of_the_same_batch_at_once_store_once(self, pool: asyncpg.Pool, db: asyncpg.Connection) -> None:
+    async def test_two_runs_of_the_same_batch_at_once_store_once(
+        self, pool: asyncpg.Pool, db: asyncpg.Connection
+    ) -> None:
         """The same batch stored by two connections at the same time ends with each row once and exact rollups."""
         project = await create_project(db)
         b = batch(*(page_view(project, lcp=1000 + 37 * i) for i in range(100)))
@@ -157,7 +256,9 @@ class TestConcurrentRuns:
         await assert_rollups_exact(db)
 
     @pytest.mark.parametrize("seed", [1, 2])
-    async def test_racing_re_reports_keep_rollups_exact(self, pool: asyncpg.Pool, db: asyncpg.Connection, seed: int) -> None:
+    async def test_racing_re_reports_keep_rollups_exact(
+        self, pool: asyncpg.Pool, db: asyncpg.Connection, seed: int
+    ) -> None:
         """Eight concurrent batches re-reporting the same CLS ids with different values and arrival times leave one row per id, the latest value, and rollups equal to a recount."""
         rng = random.Random(seed)
         projects = [await create_project(db, f"p{i}") for i in range(2)]
@@ -168,11 +269,48 @@ class TestConcurrentRuns:
             beacons = []
             for project, time_origin, metric_id in rng.sample(keys, 100):
                 received, value = origin + rng.randrange(1, 50_000), round(rng.uniform(0, 0.5), 3)
-                beacons.append(accepted(project, beacon(report("CLS", value, metric_id), time_origin=time_origin, url=f"https://shop.example/p/{n % 3}"), received_at=received, user_agent=rng.choice([SAFARI_IPHONE, ""])))
+                beacons.append(
+                    accepted(
+                        project,
+                        beacon(
+                            report("CLS", value, metric_id),
+                            time_origin=time_origin,
+                            url=f"https://shop.example/p/{n % 3}",
+                        ),
+                        received_at=received,
+                        user_agent=rng.choice([SAFARI_IPHONE, ""]),
+                    )
+                )
                 key = (project, metric_id)
                 latest[key] = max(latest.get(key, (0.0, 0.0)), (received, value))
             batches.append(batch(*beacons))
         await asyncio.gather(*(store(pool, b) for b in batches))
-        stored = {(r["project_id"], r["metric_id"]): r["value"] for r in await db.fetch("SELECT project_id, metric_id, value FROM vitals")}
+        stored = {
+            (r["project_id"], r["metric_id"]): r["value"]
+            for r in await db.fetch("SELECT project_id, metric_id, value FROM vitals")
+        }
         assert stored == {key: value for key, (_, value) in latest.items()}
         await assert_rollups_exact(db)
+
+
+class TestProjectDirectory:
+    async def test_rules_and_existence_are_cached_for_the_ttl(self, db: asyncpg.Connection) -> None:
+        """A route-rule change and a project created after a miss become visible only once the cached entry is older than the TTL."""
+        now = [0.0]
+        directory = ProjectDirectory(ttl_s=30, clock=lambda: now[0])
+        project = await create_project(db)
+        cached = await directory.lookup(db, [project, project + 1])
+        assert cached[project] is not None and cached[project].rules == []
+        assert cached[project + 1] is None
+        await db.execute(
+            """UPDATE projects SET route_rules = '[{"pattern": "/p/.*", "route": "/p/*"}]' WHERE id = $1""",
+            project,
+        )
+        assert await create_project(db, "other") == project + 1
+        now[0] = 29.0
+        still = await directory.lookup(db, [project, project + 1])
+        assert still[project].rules == [] and still[project + 1] is None  # type: ignore[union-attr]
+        now[0] = 31.0
+        fresh = await directory.lookup(db, [project, project + 1])
+        assert [r.route for r in fresh[project].rules] == ["/p/*"]  # type: ignore[union-attr]
+        assert fresh[project + 1] is not None

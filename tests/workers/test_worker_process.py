@@ -1,0 +1,255 @@
+"""Real worker processes against real Redis and TimescaleDB: draining, a SIGKILL mid-job,
+a poison batch, and re-running failed jobs from the CLI.
+
+Jobs are enqueued exactly as ingest's group commit enqueues them (factories.enqueue_like_ingest);
+where a test shortens the Retry it says so, to keep the run short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import httpx
+import msgspec
+import pytest
+import redis.asyncio
+from rq import Retry
+from rq.job import Job
+from rq.registry import FailedJobRegistry, StartedJobRegistry
+from rq.serializers import JSONSerializer
+
+from services.contracts.queue import QUEUE_NAME
+from services.contracts.redis_client import sync_redis
+from services.contracts.settings import Settings
+from services.workers.retention import DUE_KEY
+from tests.support.processes import ROOT, ServiceProcess, settings_env, worker_service
+from tests.workers.conftest import assert_rollups_exact
+from tests.workers.factories import batch, create_project, enqueue_like_ingest, page_view, payload
+
+WORKERS_APP = "vitals.workers"
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float, what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while asyncio.get_running_loop().time() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+
+
+def start_worker(settings: Settings, role: str) -> ServiceProcess:
+    worker = worker_service(settings, "--name", f"{role}-{uuid.uuid4().hex[:8]}")
+    worker.wait_healthy()
+    return worker
+
+
+def metric(worker: ServiceProcess, line_prefix: str) -> float:
+    """A sample's value from the worker's /metrics, 0 when absent."""
+    for line in httpx.get(worker.url + "/metrics", timeout=5).text.splitlines():
+        if line.startswith(line_prefix + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def registries(settings: Settings) -> tuple[StartedJobRegistry, FailedJobRegistry]:
+    connection = sync_redis(settings)
+    return (
+        StartedJobRegistry(QUEUE_NAME, connection=connection, serializer=JSONSerializer),
+        FailedJobRegistry(QUEUE_NAME, connection=connection, serializer=JSONSerializer),
+    )
+
+
+def vitals_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "services.cli.main", *args],
+        env=settings_env(settings), cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture
+async def quiet_redis(redis_client: redis.asyncio.Redis) -> redis.asyncio.Redis:
+    """The flushed test Redis, with the hourly retention job marked done so it stays out of the way."""
+    await redis_client.set(DUE_KEY, 1, ex=3600)
+    return redis_client
+
+
+async def rows(db: asyncpg.Connection) -> int:
+    count: int = await db.fetchval("SELECT count(*) FROM vitals")
+    return count
+
+
+class TestDraining:
+    async def test_worker_drains_enqueued_jobs(
+        self, settings: Settings, db: asyncpg.Connection, quiet_redis: redis.asyncio.Redis
+    ) -> None:
+        """Five jobs enqueued as ingest does are all stored by a worker process, counted in /metrics, and leave nothing behind in the queue."""
+        project = await create_project(db)
+        worker = start_worker(settings, "drain")
+        try:
+            for n in range(5):
+                body = payload(
+                    batch(*(page_view(project, lcp=1000 + n * 10 + i) for i in range(4)))
+                )
+                enqueue_like_ingest(settings, body)
+
+            async def all_stored() -> bool:
+                return await rows(db) == 100
+
+            await eventually(all_stored, 30, "100 rows")
+            await assert_rollups_exact(db)
+            assert metric(worker, 'vitals_worker_reports_total{outcome="stored",reason=""}') == 100
+            assert metric(worker, 'vitals_worker_batches_total{outcome="processed"}') == 5
+            assert metric(worker, 'vitals_queue_depth{queue="beacons"}') == 0
+            started, failed = registries(settings)
+            assert (started.count, failed.count) == (0, 0)
+        finally:
+            worker.stop()
+
+
+class TestKilledMidJob:
+    async def test_sigkilled_worker_job_reruns_and_is_stored_once(
+        self, settings: Settings, db: asyncpg.Connection, quiet_redis: redis.asyncio.Redis
+    ) -> None:
+        """A worker SIGKILLed inside a batch's transaction leaves no trace; another worker re-runs the job once its lease expires, and every row is stored once."""
+        project = await create_project(db)
+        first = payload(batch(*(page_view(project) for _ in range(3))))
+        second = payload(batch(*(page_view(project) for _ in range(3))))
+        blocker = await asyncpg.connect(settings.database_url)
+        # Holding this lock stops both jobs at their last statement (the daily rollup),
+        # after they wrote raw rows and hourly rollups in their open transactions.
+        await blocker.execute("BEGIN; LOCK TABLE vitals_daily IN SHARE MODE")
+
+        async def waiting_workers() -> int:
+            count: int = await db.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+                WORKERS_APP,
+            )
+            return count
+
+        survivor = start_worker(settings, "survivor")  # first, so it also holds the scheduler lock
+        victim: ServiceProcess | None = None
+        try:
+            enqueue_like_ingest(settings, first)
+            await eventually(lambda: _equals(waiting_workers, 1), 30, "the survivor to block")
+            victim = start_worker(settings, "victim")
+            job = enqueue_like_ingest(settings, second)
+            await eventually(lambda: _equals(waiting_workers, 2), 30, "the victim to block")
+            assert Job.fetch(job.id, sync_redis(settings), JSONSerializer).worker_name.startswith(
+                "victim"
+            )
+
+            victim.stop(signal.SIGKILL)
+            await blocker.execute("ROLLBACK")
+
+            async def both_stored() -> bool:
+                return await rows(db) == 30
+
+            await eventually(both_stored, 90, "the killed job to re-run")
+            connection = sync_redis(settings)
+
+            async def finished() -> bool:  # result_ttl 0: a finished job is deleted
+                return not Job.exists(job.id, connection)
+
+            await eventually(finished, 15, "RQ to finish the re-run job")
+            await assert_rollups_exact(db)
+            # The survivor stored all 30 reports itself (nothing of the killed attempt
+            # survived) and ran each job once.
+            assert metric(survivor, 'vitals_worker_reports_total{outcome="stored",reason=""}') == 30
+            assert (
+                metric(survivor, 'vitals_worker_reports_total{outcome="duplicate",reason=""}') == 0
+            )
+            assert metric(survivor, 'vitals_worker_batches_total{outcome="processed"}') == 2
+            started, failed = registries(settings)
+            assert (started.count, failed.count) == (0, 0)
+        finally:
+            await blocker.close()
+            if victim is not None:
+                victim.stop(signal.SIGKILL)
+            survivor.stop()
+
+
+class TestPoisonBatch:
+    async def test_poison_ends_in_failed_registry_and_later_jobs_flow(
+        self, settings: Settings, db: asyncpg.Connection, quiet_redis: redis.asyncio.Redis
+    ) -> None:
+        """A payload that cannot decode is retried, then parked in the failed registry and counted, while the job behind it is stored (Retry shortened to 2 × 1 s)."""
+        project = await create_project(db)
+        worker = start_worker(settings, "poison")
+        try:
+            poison = enqueue_like_ingest(
+                settings, '{"v": 1, "beacons": "nope"}', Retry(max=2, interval=1)
+            )
+            enqueue_like_ingest(settings, payload(batch(page_view(project))))
+            _, failed = registries(settings)
+
+            async def stored() -> bool:
+                return await rows(db) == 5
+
+            async def parked() -> bool:
+                return failed.get_job_ids() == [poison.id]
+
+            await eventually(stored, 30, "the good job")
+            await eventually(parked, 30, "the poison job to fail for good")
+            result = Job.fetch(poison.id, sync_redis(settings), JSONSerializer).latest_result()
+            assert result is not None and "ValidationError" in (result.exc_string or "")
+            assert metric(worker, 'vitals_worker_batches_total{outcome="failed"}') == 1
+            assert metric(worker, 'vitals_queue_failed_jobs{queue="beacons"}') == 1
+        finally:
+            worker.stop()
+
+
+class TestFailedJobsCli:
+    async def test_jobs_failed_lists_and_retry_failed_reruns(
+        self, settings: Settings, db: asyncpg.Connection, quiet_redis: redis.asyncio.Redis
+    ) -> None:
+        """Jobs that failed through a database outage are listed by `vitals jobs failed` and stored after `vitals jobs retry-failed` once the database is back."""
+        project = await create_project(db)
+        no_database = msgspec.structs.replace(
+            settings, database_url="postgresql://postgres@127.0.0.1:1/vitals_test"
+        )
+        broken = start_worker(no_database, "broken")
+        try:
+            job = enqueue_like_ingest(
+                settings,
+                payload(batch(page_view(project), page_view(project))),
+                Retry(max=1, interval=1),
+            )
+            _, failed = registries(settings)
+
+            async def parked() -> bool:
+                return failed.get_job_ids() == [job.id]
+
+            await eventually(parked, 30, "the job to fail through the outage")
+        finally:
+            broken.stop()
+
+        (listed,) = json.loads(vitals_cli(settings, "jobs", "failed").stdout)
+        assert (listed["id"], listed["beacons"]) == (job.id, 2)
+        assert "Connect" in listed["error"] or "refused" in listed["error"]
+
+        healthy = start_worker(settings, "healthy")
+        try:
+            assert "requeued 1 failed job(s)" in vitals_cli(settings, "jobs", "retry-failed").stdout
+
+            async def stored() -> bool:
+                return await rows(db) == 10
+
+            await eventually(stored, 30, "the re-run job")
+            assert failed.count == 0
+            assert json.loads(vitals_cli(settings, "jobs", "failed").stdout) == []
+        finally:
+            healthy.stop()
+
+
+async def _equals(read: Callable[[], Awaitable[int]], expected: int) -> bool:
+    return await read() == expected
