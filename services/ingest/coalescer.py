@@ -48,7 +48,7 @@ class Coalescer(Generic[T, R]):
         """
         if self._closing:
             raise Closed("shutting down")
-        if self._task is None:
+        if self._task is None or self._task.done():  # started lazily, restarted if it died
             self._task = asyncio.get_running_loop().create_task(self._run())
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))

@@ -88,6 +88,25 @@ class TestRedisStopped:
         assert response.json()["error"] == "queue_unavailable"
 
 
+class TestRedisFull:
+    async def test_redis_refusing_writes_is_503(
+        self, outage_settings: Settings, private_client: redis.asyncio.Redis
+    ) -> None:
+        """A queue Redis out of memory (noeviction refuses writes) gives 503, and 202 again once it has room."""
+        key = await publish_key(private_client, project_id=3)
+        async with ingest_client(outage_settings) as client:
+            assert (await post_beacon(client, key, beacon("minimal"))).status_code == 202
+            await private_client.config_set("maxmemory", 1)
+            try:
+                full = await post_beacon(client, key, beacon("minimal"))
+            finally:
+                await private_client.config_set("maxmemory", 0)
+            assert full.status_code == 503
+            assert full.json()["error"] == "queue_unavailable"
+            assert (await post_beacon(client, key, beacon("minimal"))).status_code == 202
+        assert len(queued_beacons(outage_settings)) == 2
+
+
 class TestRedisStalled:
     async def test_unresponsive_redis_is_503_within_the_timeout(
         self,
