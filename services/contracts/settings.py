@@ -40,7 +40,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     # Ingest: revocation takes effect within this many seconds.
     key_cache_ttl_s: float = 5.0
-    max_queue_depth: int = 200_000
+    # In RQ jobs, each holding up to a few hundred beacons (about 1 MiB at most): past
+    # this, ingest answers 503 instead of letting the queue Redis run out of memory.
+    max_queue_depth: int = 20_000
+    # A tab re-sends CLS and INP under its first time origin as long as it lives; client
+    # clocks run minutes ahead, not more. Outside this window a beacon is refused (400).
+    time_origin_max_age_s: float = 172_800.0
+    time_origin_max_ahead_s: float = 600.0
+    # A trusted proxy's country header (e.g. cf-ipcountry); set it only behind a proxy
+    # that overwrites it, or clients choose their own country. Unset: no country.
+    country_header: str | None = None
 
     realtime_cors_origins: tuple[str, ...] = ()
 

@@ -74,5 +74,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
-        state=State({"settings": settings, "telemetry": telemetry}),
+        state=State(
+            {
+                "settings": settings,
+                "telemetry": telemetry,
+                # ASGI delivers header names lower-cased, as bytes.
+                "country_header": (settings.country_header or "").lower().encode() or None,
+            }
+        ),
     )

@@ -23,7 +23,7 @@ from services.ingest.rejections import Rejected
 async def receive_beacon(request: Request[Any, Any, Any]) -> Response[Any]:
     """Answered 202 only once the beacon is in a queued job (or was a bot's, and dropped)."""
     state = request.app.state
-    envelope = envelope_of(request.scope)
+    envelope = envelope_of(request.scope, state.country_header)
     cors = cors_headers(envelope.origin)
     try:
         reports = await state.intake.receive(request, envelope)

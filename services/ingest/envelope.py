@@ -11,13 +11,8 @@ from typing import NamedTuple
 
 from litestar.types import Scope
 
-# A proxy header that carries the client's country (e.g. cf-ipcountry), lower-case;
-# None trusts none. Stand-in for a requested Settings field (see the ingest report).
-COUNTRY_HEADER: bytes | None = None
-
 _WANTED = frozenset(
     {b"content-type", b"content-encoding", b"origin", b"user-agent", b"x-vitals-key"}
-    | ({COUNTRY_HEADER} if COUNTRY_HEADER else set())
 )
 
 
@@ -30,8 +25,11 @@ class Envelope(NamedTuple):
     country: str
 
 
-def envelope_of(scope: Scope) -> Envelope:
-    found = {name: value for name, value in scope["headers"] if name in _WANTED}
+def envelope_of(scope: Scope, country_header: bytes | None) -> Envelope:
+    """`country_header`: the trusted proxy's lower-case header name, or None to trust none."""
+    found = {
+        name: value for name, value in scope["headers"] if name in _WANTED or name == country_header
+    }
 
     def text(name: bytes) -> str | None:
         value = found.get(name)
@@ -43,7 +41,7 @@ def envelope_of(scope: Scope) -> Envelope:
         origin=text(b"origin"),
         user_agent=text(b"user-agent") or "",
         key=text(b"x-vitals-key"),
-        country=_country(found.get(COUNTRY_HEADER) if COUNTRY_HEADER else None),
+        country=_country(found.get(country_header) if country_header else None),
     )
 
 

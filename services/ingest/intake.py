@@ -37,11 +37,6 @@ from services.ingest.telemetry import IngestTelemetry
 
 log = structlog.get_logger()
 
-# Stand-ins for Settings fields requested from contracts (see the ingest report):
-# a page view's CLS and INP are re-sent with its first time origin as long as the tab
-# lives, and clients' clocks run minutes ahead, not more. Outside: 400, never clamped.
-TIME_ORIGIN_MAX_AGE_S = 48 * 3600
-TIME_ORIGIN_MAX_AHEAD_S = 10 * 60
 MAX_USER_AGENT = 512  # real ones are under 300 characters
 
 # A Redis that is down, slow, or refusing writes; also the coalescers' own Closed.
@@ -88,7 +83,7 @@ class Intake:
         beacon = _decode(body)
         reports = len(beacon.reports)
         received_at = time.time() * 1000
-        _check_time_origin(beacon, received_at)
+        _check_time_origin(self._settings, beacon, received_at)
         user_agent = envelope.user_agent[:MAX_USER_AGENT]
         if access.filter_bots and is_bot(user_agent):
             self._telemetry.dropped("bot", reports)
@@ -156,14 +151,16 @@ def _decode(body: bytes) -> Beacon:
         raise Rejected(400, "invalid_beacon", str(exc)) from None
 
 
-def _check_time_origin(beacon: Beacon, received_at_ms: float) -> None:
-    earliest = received_at_ms - TIME_ORIGIN_MAX_AGE_S * 1000
-    latest = received_at_ms + TIME_ORIGIN_MAX_AHEAD_S * 1000
+def _check_time_origin(settings: Settings, beacon: Beacon, received_at_ms: float) -> None:
+    """Outside the window: 400, never clamped (a clamped time would break the upsert key)."""
+    max_age_s, max_ahead_s = settings.time_origin_max_age_s, settings.time_origin_max_ahead_s
+    earliest = received_at_ms - max_age_s * 1000
+    latest = received_at_ms + max_ahead_s * 1000
     if not earliest <= beacon.time_origin <= latest:
         raise Rejected(
             400,
             "time_origin_out_of_window",
-            f"timeOrigin must be within {TIME_ORIGIN_MAX_AGE_S // 3600} h before and"
-            f" {TIME_ORIGIN_MAX_AHEAD_S // 60} min after the time of receipt",
+            f"timeOrigin must be within {max_age_s / 3600:g} h before and"
+            f" {max_ahead_s / 60:g} min after the time of receipt",
             reports=len(beacon.reports),
         )

@@ -75,6 +75,21 @@ class TestAccepted:
         assert accepted.country == ""
         assert "testclient" not in queued_jobs(settings)[0].args[0]  # the test client's host
 
+    async def test_country_comes_only_from_the_configured_proxy_header(
+        self, settings: Settings, redis_client: redis.asyncio.Redis
+    ) -> None:
+        """With a trusted header configured its country is kept; without one a client's header is ignored."""
+        key = await publish_key(redis_client, project_id=3)
+        headers = {"cf-ipcountry": "de"}
+        async with ingest_client(settings) as untrusting:
+            await post_beacon(untrusting, key, beacon("minimal"), headers=headers)
+        async with ingest_client(
+            with_settings(settings, country_header="CF-IPCountry")
+        ) as trusting:
+            await post_beacon(trusting, key, beacon("minimal"), headers=headers)
+            await post_beacon(trusting, key, beacon("minimal"), headers={"cf-ipcountry": "T1"})
+        assert [b.country for b in queued_beacons(settings)] == ["", "DE", ""]
+
     async def test_job_retries_with_backoff_and_keeps_failures(
         self, ingest: Any, redis_client: redis.asyncio.Redis, settings: Settings
     ) -> None:
