@@ -52,4 +52,6 @@ INFO
 # Demo traffic by default, so there is something to look at; VITALS_DEMO=0 turns it off.
 DEMO_ARGS=()
 [ "${VITALS_DEMO:-1}" = "1" ] && DEMO_ARGS=(--demo-key "$(cat .local/demo-key)")
+# The demo sends cf-ipcountry like a CDN would; trust it only in this local setup.
+export VITALS_COUNTRY_HEADER=${VITALS_COUNTRY_HEADER:-cf-ipcountry}
 exec vitals up --quiet --host "$VITALS_HOST" --base-port "$VITALS_BASE_PORT" "${DEMO_ARGS[@]}"
