@@ -69,7 +69,7 @@ COLUMNS: dict[Metric, AttributionColumns] = {
 }  # fmt: skip
 
 
-class Flattened(msgspec.Struct, frozen=True):
+class Flattened(msgspec.Struct, frozen=True, gc=False):
     target: str = ""
     url: str = ""
     kind: str = ""

@@ -23,7 +23,7 @@ from services.workers.routes import CompiledRule, Page, page_of
 Key = tuple[int, datetime, str]  # the vitals primary key: project, time origin, metric id
 
 
-class Report(msgspec.Struct, frozen=True, kw_only=True):
+class Report(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     project_id: int
     time: datetime  # the page view's time origin, so every re-report hits the same key
     metric_id: str

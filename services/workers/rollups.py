@@ -51,7 +51,7 @@ DELETE_EMPTY_HOURLY = _DELETE_EMPTY.format(table="vitals_hourly", width="1 hour"
 DELETE_EMPTY_DAILY = _DELETE_EMPTY.format(table="vitals_daily", width="1 day", deltas=_DELTAS)
 
 
-class Sample(msgspec.Struct, frozen=True):
+class Sample(msgspec.Struct, frozen=True, gc=False):
     """The rollup coordinates of one raw row."""
 
     time: datetime

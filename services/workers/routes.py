@@ -47,7 +47,7 @@ class CompiledRule(msgspec.Struct, frozen=True):
     route: str
 
 
-class Page(msgspec.Struct, frozen=True, order=True):
+class Page(msgspec.Struct, frozen=True, order=True, gc=False):
     host: str
     path: str
     route: str

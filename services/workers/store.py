@@ -81,7 +81,7 @@ FROM written w LEFT JOIN previous p USING (project_id, time, metric_id)
 PageKey = tuple[int, str, str]  # project, host, path
 
 
-class Change(msgspec.Struct, frozen=True):
+class Change(msgspec.Struct, frozen=True, gc=False):
     """A row the upsert wrote, and what it replaced (None: the key was new)."""
 
     metric_id: str
