@@ -24,6 +24,7 @@ from services.contracts.logging import configure_logging
 from services.contracts.redis_client import async_redis
 from services.contracts.settings import Settings, SettingsError
 from services.realtime.broadcast import Broadcaster
+from services.realtime.fanout import LocalFanoutManager
 from services.realtime.feed import BatchFeed
 from services.realtime.sessions import Sessions
 
@@ -48,6 +49,7 @@ def create_server(settings: Settings) -> socketio.AsyncServer:
     settings.require_jwt_secret()
     return socketio.AsyncServer(
         async_mode="asgi",
+        client_manager=LocalFanoutManager(),
         # A callable, not a list: python-engineio reads an empty list as "CORS handling
         # disabled", which would accept every origin.
         cors_allowed_origins=origin_allow_list(settings.realtime_cors_origins),
