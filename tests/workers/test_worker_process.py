@@ -230,6 +230,7 @@ class TestFailedJobsCli:
                 return failed.get_job_ids() == [job.id]
 
             await eventually(parked, 30, "the job to fail through the outage")
+            assert metric(broken, 'vitals_worker_reports_total{outcome="failed",reason=""}') == 10
         finally:
             broken.stop()
 
