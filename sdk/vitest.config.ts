@@ -23,6 +23,8 @@ export default defineConfig({
           name: 'browser',
           include: ['tests/browser/**/*.test.ts'],
           environment: 'node',
+          // One browser at a time: parallel Chromiums on two cores disturb INP and heap figures.
+          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
