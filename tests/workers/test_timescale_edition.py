@@ -15,9 +15,12 @@ from services.contracts.settings import Settings
 from services.workers.batches import process_batch
 from services.workers.edition import Edition, detect_edition
 from services.workers.projects import ProjectDirectory
+from services.workers.retention import Retention, apply_retention
 from tests.support.pglite import PGliteServer
 from tests.workers.conftest import recount, rollup_rows
 from tests.workers.factories import accepted, batch, beacon, now_ms, page_view, report
+
+DAY_MS = 86_400_000
 
 pytestmark = pytest.mark.pglite
 
@@ -88,3 +91,24 @@ class TestTimescaleEdition:
             assert daily == await recount(connection, "1 day")  # type: ignore[arg-type]
             cls = await connection.fetch("SELECT bin, samples FROM vitals_hourly WHERE metric = 3")
             assert sum(r["samples"] for r in cls) == 3
+
+    async def test_retention_drops_raw_and_aggregate_chunks(
+        self, timescale_pool: asyncpg.Pool
+    ) -> None:
+        """The retention job works here too: drop_chunks takes the continuous aggregates, and recent data stays."""
+        old, recent = now_ms() - 60 * DAY_MS, now_ms() - 60_000
+        b = batch(
+            accepted(1, beacon(report("LCP", 900), time_origin=old), received_at=old + 1),
+            accepted(1, beacon(report("LCP", 900), time_origin=recent), received_at=recent + 1),
+        )
+        await process_batch(timescale_pool, Edition.TIMESCALE, ProjectDirectory(), b)
+        await refresh(timescale_pool)
+        async with timescale_pool.acquire() as connection:
+            await apply_retention(
+                connection, Retention(raw_days=35, hourly_days=40, daily_days=400)
+            )
+            counts = await connection.fetchrow(
+                "SELECT (SELECT count(*) FROM vitals), (SELECT sum(samples) FROM vitals_hourly),"
+                " (SELECT sum(samples) FROM vitals_daily)"
+            )
+        assert counts is not None and tuple(counts) == (1, 1, 2)
