@@ -111,8 +111,9 @@ class VitalsWorker(SimpleWorker):
 
         An execution's hash expires with its lease, but its entry in the job's
         ExecutionRegistry lives 60 s longer. When the re-run of an abandoned job finishes
-        within that minute, RQ's own success handling fetches the dead execution, raises,
-        and retries the job again, until the entry expires. Entries whose hash is gone
+        within that minute and the job has result_ttl=0 (as ingest enqueues it), RQ deletes
+        the job, fetches every execution on the way, raises on the dead one and retries the
+        job again, until the entry expires. Entries whose hash is gone
         belong to dead workers; removing them first lets the re-run finish normally.
         """
         key = job.execution_registry.key
