@@ -41,10 +41,13 @@ def base_settings() -> Settings:
         redis_url = os.environ["VITALS_REDIS_URL"]
     except KeyError as exc:
         pytest.exit(f"{exc.args[0]} is not set: run the suite with `make test`", returncode=2)
-    test_database = _database_name(database_url) + "_test"
+    # Overridable so two suites on one machine (say, two checkouts) do not drop each
+    # other's database mid-run.
+    test_database = os.environ.get("VITALS_TEST_DATABASE") or _database_name(database_url) + "_test"
+    redis_db = int(os.environ.get("VITALS_TEST_REDIS_DB") or TEST_REDIS_DB)
     return Settings(
         database_url=_with_database(database_url, test_database),
-        redis_url=redis_url.rsplit("/", 1)[0] + f"/{TEST_REDIS_DB}",
+        redis_url=redis_url.rsplit("/", 1)[0] + f"/{redis_db}",
         jwt_secret=TEST_JWT_SECRET,
     )
 

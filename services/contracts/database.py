@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, TypeAlias
+
 import asyncpg
 
 from services.contracts.settings import Settings
 
+if TYPE_CHECKING:  # the stubs' generics do not exist at run time
+    from asyncpg.pool import PoolConnectionProxy
+
+    # What SQL functions take: a pooled connection (a proxy to asyncpg) or a plain one.
+    Connection: TypeAlias = asyncpg.Connection[Any] | PoolConnectionProxy[Any]
+else:
+    Connection = object
+
 # The query service connects as this role (via SET ROLE at startup): it may only SELECT.
 READER_ROLE = "vitals_reader"
 
-Connection = asyncpg.Connection
 Pool = asyncpg.Pool
 
 

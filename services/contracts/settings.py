@@ -51,6 +51,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # that overwrites it, or clients choose their own country. Unset: no country.
     country_header: str | None = None
 
+    # Retention, in days: raw rows feed breakdowns and attribution (CrUX's 28-day window
+    # plus a week); hourly rollups a quarter of trends; daily ones year over year.
+    retention_raw_days: int = 35
+    retention_hourly_days: int = 90
+    retention_daily_days: int = 730
+
     realtime_cors_origins: tuple[str, ...] = ()
 
     @property

@@ -18,9 +18,9 @@ from collections import Counter
 import asyncpg
 import msgspec
 
+from services.contracts.database import Connection
 from services.contracts.queue import BeaconBatch
 from services.workers import rollups, store
-from services.workers.connections import Connection
 from services.workers.edition import Edition
 from services.workers.normalize import Key, Report, latest_per_key, normalize
 from services.workers.projects import ProjectDirectory

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from services.workers.connections import Connection
+from services.contracts.database import Connection
 
 ROLLUPS_ARE_CONTINUOUS_AGGREGATES = """
 SELECT EXISTS (

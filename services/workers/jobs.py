@@ -43,7 +43,7 @@ def retention_due() -> dict[str, int]:
 
     async def apply() -> dict[str, int]:
         async with (await rt.pool()).acquire() as connection:
-            return await apply_retention(connection, Retention())
+            return await apply_retention(connection, Retention.from_settings(rt.settings))
 
     dropped = rt.run(apply())
     log.info("retention_applied", **dropped)

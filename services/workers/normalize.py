@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 
 import msgspec
 
+from services.contracts.attribution import Flattened, flatten
 from services.contracts.metrics import NAVIGATION_TYPES, Device, Metric, Rating, bin_of, rating
 from services.contracts.queue import AcceptedBeacon
 from services.workers.agents import agent_of
-from services.workers.attribution import Flattened, flatten
 from services.workers.routes import CompiledRule, Page, page_of
 
 Key = tuple[int, datetime, str]  # the vitals primary key: project, time origin, metric id

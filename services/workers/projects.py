@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 import msgspec
 import structlog
 
-from services.workers.connections import Connection
+from services.contracts.database import Connection
 from services.workers.routes import CompiledRule, RouteRule, compile_rules
 
 TTL_S = 30.0

@@ -23,15 +23,10 @@ import redis
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from services.contracts.database import create_pool
+from services.contracts.database import Connection, create_pool
 from services.contracts.queue import QUEUE_NAME
 from services.contracts.settings import Settings
-from services.workers.connections import Connection
 
-# Raw rows feed breakdowns and attribution: CrUX's 28-day window plus a week of slack.
-RAW_DAYS = 35
-HOURLY_DAYS = 90  # a quarter of hour-level trends
-DAILY_DAYS = 2 * 365  # year-over-year comparisons
 EVERY_S = 3600
 DUE_KEY = "vitals:retention:due"
 RETENTION_DUE = "services.workers.jobs.retention_due"
@@ -42,9 +37,17 @@ SELECT count(*) FROM drop_chunks($1::regclass, older_than => now() - make_interv
 
 
 class Retention(msgspec.Struct, frozen=True, kw_only=True):
-    raw_days: int = RAW_DAYS
-    hourly_days: int = HOURLY_DAYS
-    daily_days: int = DAILY_DAYS
+    raw_days: int
+    hourly_days: int
+    daily_days: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Retention:
+        return cls(
+            raw_days=settings.retention_raw_days,
+            hourly_days=settings.retention_hourly_days,
+            daily_days=settings.retention_daily_days,
+        )
 
     def ages(self) -> dict[str, int]:
         return {
@@ -81,16 +84,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m services.workers.retention", description=__doc__
     )
-    parser.add_argument("--raw-days", type=int, default=RAW_DAYS)
-    parser.add_argument("--hourly-days", type=int, default=HOURLY_DAYS)
-    parser.add_argument("--daily-days", type=int, default=DAILY_DAYS)
+    settings = Settings.from_env()
+    defaults = Retention.from_settings(settings)
+    parser.add_argument("--raw-days", type=int, default=defaults.raw_days)
+    parser.add_argument("--hourly-days", type=int, default=defaults.hourly_days)
+    parser.add_argument("--daily-days", type=int, default=defaults.daily_days)
     args = parser.parse_args(argv)
     retention = Retention(
         raw_days=args.raw_days, hourly_days=args.hourly_days, daily_days=args.daily_days
     )
 
     async def run() -> dict[str, int]:
-        pool = await create_pool(Settings.from_env(), "workers.retention", max_size=1)
+        pool = await create_pool(settings, "workers.retention", max_size=1)
         try:
             async with pool.acquire() as connection:
                 return await apply_retention(connection, retention)

@@ -17,7 +17,7 @@ from datetime import datetime
 
 import msgspec
 
-from services.workers.connections import Connection
+from services.contracts.database import Connection
 
 # The delta rows, one per sample added (+1) or removed (-1).
 _DELTAS = """

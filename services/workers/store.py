@@ -17,7 +17,7 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from services.workers.connections import Connection
+from services.contracts.database import Connection
 from services.workers.normalize import Key, Report
 from services.workers.rollups import Sample
 from services.workers.routes import Page

@@ -45,6 +45,18 @@ class TestTimescaleEdition:
         assert not views["vitals_daily"]["materialized_only"]
         assert "vitals_hourly" in views["vitals_daily"]["view_definition"]
 
+    async def test_retention_and_compression_policies_exist(
+        self, timescale: asyncpg.Connection
+    ) -> None:
+        """Raw, hourly and daily data have retention policies; raw chunks compress after the accepted window."""
+        rows = await timescale.fetch(
+            "SELECT hypertable_name, proc_name FROM timescaledb_information.jobs"
+        )
+        jobs = {(r["proc_name"], r["hypertable_name"]) for r in rows}
+        assert ("policy_retention", "vitals") in jobs
+        assert ("policy_compression", "vitals") in jobs
+        assert sum(1 for proc, _ in jobs if proc == "policy_retention") == 3
+
     async def test_refresh_policies_exist(self, timescale: asyncpg.Connection) -> None:
         """Both rollups have a continuous-aggregate refresh policy."""
         rows = await timescale.fetch(

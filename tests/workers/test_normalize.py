@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from services.contracts.attribution import flatten
 from services.contracts.metrics import GAMMA, ZERO_BIN, Device, Metric, Rating
 from services.contracts.wire import Attribution
 from services.workers.agents import agent_of
-from services.workers.attribution import flatten
 from services.workers.normalize import latest_per_key, normalize
 from services.workers.routes import InvalidUrl, RouteRule, compile_rules, page_of, route_of
 from tests.workers.factories import SAFARI_IPHONE, accepted, beacon, report

@@ -57,7 +57,7 @@ class TestApplyRetention:
         )
 
     async def test_nothing_young_is_dropped(
-        self, pool: asyncpg.Pool, db: asyncpg.Connection
+        self, pool: asyncpg.Pool, db: asyncpg.Connection, settings: Settings
     ) -> None:
         """With the default ages, a batch from the last hour loses nothing."""
         project = await create_project(db)
@@ -67,7 +67,7 @@ class TestApplyRetention:
             ProjectDirectory(),
             batch(accepted(project, beacon(report("CLS", 0.1)))),
         )
-        assert await apply_retention(db, Retention()) == {
+        assert await apply_retention(db, Retention.from_settings(settings)) == {
             "vitals": 0,
             "vitals_hourly": 0,
             "vitals_daily": 0,

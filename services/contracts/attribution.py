@@ -1,6 +1,6 @@
 """Where each metric's attribution lands in the `vitals` table's generic attr_* columns.
 
-This table is the contract the query service reads the attr_* columns with:
+Workers write these columns and the query service reads them by this table:
 
 | metric | attr_target        | attr_url         | attr_kind       |
 |--------|--------------------|------------------|-----------------|
