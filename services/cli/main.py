@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeAlias
 
 import asyncpg
+import redis
 import msgspec
 from argon2 import PasswordHasher
 
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     except (SettingsError, MigrationError, catalog.CatalogError, ValueError) as exc:
         print(f"vitals: error: {exc}", file=sys.stderr)
         sys.exit(1)
-    except (OSError, asyncpg.PostgresError) as exc:
+    except (OSError, asyncpg.PostgresError, redis.RedisError) as exc:
         print(f"vitals: cannot reach a dependency: {exc}", file=sys.stderr)
         sys.exit(1)
 
