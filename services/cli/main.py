@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 from typing import TypeAlias
 
 import asyncpg
-import redis
 import msgspec
+import redis
 from argon2 import PasswordHasher
 
 from services.cli import catalog, demo, jobs, registry, supervisor
