@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -32,6 +33,7 @@ from services.query.summary import summary_view
 from services.query.timeseries import timeseries_view
 
 SERVICE = "query"
+_MISSING = re.compile(r"Missing required \w+ parameter '([^']+)'")
 
 
 async def check_database(state: State) -> None:
@@ -53,6 +55,9 @@ def _invalid_parameter(_: Request[Any, Any, Any], exc: ValidationException) -> R
     details = [
         f"{p.get('key', 'body')}: {p.get('message', '')}" for p in problems if isinstance(p, dict)
     ]
+    missing = _MISSING.search(exc.detail)
+    if not details and missing:
+        details = [f"{missing[1]}: is required"]
     return error_response(400, "invalid_parameter", "; ".join(details) or exc.detail)
 
 

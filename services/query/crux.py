@@ -20,7 +20,7 @@ from litestar.params import JSONBody, QueryParameter
 from services.contracts.errors import ApiError
 from services.contracts.metrics import SPECS, Device, Metric
 from services.query.answers import answer
-from services.query.auth import authenticate, claims_of
+from services.query.auth import SECURITY, authenticate, claims_of
 from services.query.errors import forbidden_project, invalid_parameter
 from services.query.filters import Filters
 from services.query.plan import Interval, plan
@@ -219,6 +219,7 @@ def project_for(request: Request[Any, Any, Any], project_id: int | None) -> int:
 @post(
     "/v1/records:queryRecord",
     guards=[authenticate],
+    security=SECURITY,
     status_code=200,
     summary="A Chrome UX Report API record over this project's data (last 28 days)",
 )

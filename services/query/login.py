@@ -64,7 +64,6 @@ async def check_password(user: User | None, password: str) -> bool:
 @post(
     "/v1/auth/token",
     status_code=200,
-    security=[],
     summary="Exchange a dashboard user's email and password for a JWT",
     description="The token grants the user's projects and expires after 12 hours.",
 )

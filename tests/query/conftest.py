@@ -26,9 +26,9 @@ def cache_server() -> Iterator[RedisServer]:
         server.cleanup()
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 async def cache(cache_server: RedisServer) -> AsyncIterator[redis.asyncio.Redis]:
-    """The cache Redis, flushed before the test."""
+    """The cache Redis, flushed before every test: project ids restart with each test."""
     client = redis.asyncio.Redis.from_url(cache_server.url)
     await client.flushdb()
     try:
