@@ -24,8 +24,9 @@ LIVE_STREAM_FIELD = "batch"
 # ~20 s of history at 100 batches/s: enough for a reader to ride out a reconnect, small enough
 # (a few MB) for the queue's noeviction Redis. Approximate trimming keeps XADD O(1).
 LIVE_STREAM_MAXLEN = 2_000
-# Page views per LiveBatch and per `vitals` event: the live feed shows the latest few only,
-# so a worker need not ship a thousand-beacon batch's page views through Redis.
+# Page views per LiveBatch and per `vitals` event, oldest first (the newest last): the live
+# feed shows the latest few only, so a worker need not ship a thousand-beacon batch's page
+# views through Redis.
 LIVE_PAGE_VIEWS_MAX = 20
 
 STATUS_EVENT = "status"
@@ -56,7 +57,7 @@ def decode_batch(data: bytes) -> LiveBatch:
 
 
 def publish_batch(client: redis.Redis, batch: LiveBatch) -> None:
-    """Append one processed batch's live delta (at most LIVE_PAGE_VIEWS_MAX page views)."""
+    """Append one processed batch's live delta; page views oldest first, the newest kept."""
     if len(batch.page_views) > LIVE_PAGE_VIEWS_MAX:
         batch = msgspec.structs.replace(batch, page_views=batch.page_views[-LIVE_PAGE_VIEWS_MAX:])
     client.xadd(
