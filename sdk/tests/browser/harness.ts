@@ -20,7 +20,6 @@ export interface Received {
   beacon: Beacon;
   key: string | null;
   contentType: string | undefined;
-  cookie: string | undefined;
   body: string;
 }
 
@@ -86,7 +85,6 @@ export async function startCollector(distDir: string): Promise<Collector> {
           beacon: JSON.parse(body),
           key: url.searchParams.get('key'),
           contentType: req.headers['content-type'],
-          cookie: req.headers.cookie,
           body,
         });
         res.writeHead(202, { 'access-control-allow-origin': '*' }).end();
