@@ -21,6 +21,7 @@ MAX_REPORTS = 50  # five metrics, re-reported on bfcache restores and soft navig
 MAX_URL = 2048
 MAX_SELECTOR = 512
 MAX_SHORT = 64
+MAX_ROUTE = 256
 
 Url = Annotated[str, Meta(max_length=MAX_URL)]
 Selector = Annotated[str, Meta(max_length=MAX_SELECTOR)]
@@ -116,6 +117,9 @@ class Beacon(Struct, frozen=True):
     connection: Connection | None = None
     viewport: Viewport | None = None
     sample_rate: Annotated[float, Meta(gt=0, le=1)] = 1.0
+    # The route template the page's own router knows (`/products/:id`), when the site
+    # tells the SDK; otherwise the workers derive one from the path.
+    route: Annotated[str, Meta(min_length=1, max_length=MAX_ROUTE)] | None = None
 
 
 class InvalidBeacon(ValueError):

@@ -59,7 +59,7 @@ def from_epoch_ms(ms: float) -> datetime:
 
 def normalize(accepted: AcceptedBeacon, rules: list[CompiledRule]) -> list[Report]:
     beacon = accepted.beacon
-    page = page_of(beacon.url, rules)
+    page = page_of(beacon.url, rules, beacon.route)
     agent = agent_of(accepted.user_agent)
     connection = (beacon.connection.effective_type if beacon.connection else None) or ""
     time = from_epoch_ms(beacon.time_origin)

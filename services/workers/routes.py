@@ -3,8 +3,9 @@
 A route groups the paths of one kind of page: `/orders/123` and `/orders/456` are both
 `/orders/:id`. A project's own rules (`projects.route_rules`, a list of
 `{"pattern": regex, "route": "..."}`) are tried first, in order; the first whose pattern
-matches the whole path (`re.fullmatch`) names the route. Otherwise each path segment that
-looks like an identifier becomes `:id`:
+matches the whole path (`re.fullmatch`) names the route. Next comes the route the page
+declared in its beacon (an SPA router's template, via the SDK's `route` option).
+Otherwise each path segment that looks like an identifier becomes `:id`:
 
 | segment                                              | example                                |
 |------------------------------------------------------|----------------------------------------|
@@ -65,7 +66,7 @@ def compile_rules(rules: list[RouteRule]) -> tuple[list[CompiledRule], list[str]
     return compiled, errors
 
 
-def page_of(url: str, rules: list[CompiledRule]) -> Page:
+def page_of(url: str, rules: list[CompiledRule], declared_route: str | None = None) -> Page:
     """Host and path of a page URL (query and fragment dropped: they may carry personal
     data and would make every page view a new page), and its route."""
     try:
@@ -79,13 +80,15 @@ def page_of(url: str, rules: list[CompiledRule]) -> Page:
     if port is not None:
         host = f"{host}:{port}"
     path = parts.path or "/"
-    return Page(host=host, path=path, route=route_of(path, rules))
+    return Page(host=host, path=path, route=route_of(path, rules, declared_route))
 
 
-def route_of(path: str, rules: list[CompiledRule]) -> str:
+def route_of(path: str, rules: list[CompiledRule], declared_route: str | None = None) -> str:
     for rule in rules:
         if rule.pattern.fullmatch(path):
             return rule.route[:MAX_ROUTE]
+    if declared_route:
+        return declared_route[:MAX_ROUTE]
     return "/".join(ID if is_identifier(s) else s for s in path.split("/"))[:MAX_ROUTE]
 
 

@@ -52,6 +52,13 @@ class TestRoutes:
         assert route_of("/p/blue-shoes", rules) == "/p/:slug"
         assert route_of("/orders/123", rules) == "/orders/:id"  # fullmatch, not prefix
 
+    def test_declared_route_comes_after_project_rules_and_before_templating(self) -> None:
+        """A route the page's router declared is used unless a project rule matches the path."""
+        rules, _ = compile_rules([RouteRule(r"/p/[^/]+", "/p/:slug")])
+        assert route_of("/products/blue-shoes", rules, "/products/:name") == "/products/:name"
+        assert route_of("/p/blue-shoes", rules, "/products/:name") == "/p/:slug"
+        assert route_of("/orders/12", rules, None) == "/orders/:id"
+
     def test_invalid_rule_is_reported_and_skipped(self) -> None:
         """A rule whose pattern does not compile is left out and reported; the others still apply."""
         rules, errors = compile_rules([RouteRule("/a/(", "/broken"), RouteRule("/a/.*", "/a/*")])
