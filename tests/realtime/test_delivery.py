@@ -15,7 +15,7 @@ import redis
 
 from services.contracts.metrics import Metric, bin_of
 from services.contracts.settings import Settings
-from services.realtime.pending_contract import publish_batch
+from services.realtime.pending_contract import LIVE_STREAM, LIVE_STREAM_FIELD, publish_batch
 from tests.realtime.conftest import realtime_settings, start_realtime
 from tests.realtime.live import make_batch
 from tests.support.processes import RedisServer, ServiceProcess
@@ -81,6 +81,24 @@ class TestVitalsEvent:
         assert received == expected
         assert client.vitals()[-1]["page_views"][-1]["route"] == "/p99"
         assert all(len(event["page_views"]) <= 20 for event in client.vitals())
+
+    async def test_malformed_entry_is_skipped_not_fatal(
+        self,
+        realtime: ServiceProcess,
+        token: Callable[..., str],
+        publisher: redis.Redis,
+        project_ids: Callable[[int], list[int]],
+        live_client: Any,
+    ) -> None:
+        """An entry that is not a LiveBatch is logged and skipped; the batches after it still arrive."""
+        (project,) = project_ids(1)
+        async with live_client(realtime.url, token([project])) as client:
+            publisher.xadd(LIVE_STREAM, {LIVE_STREAM_FIELD: b'{"project_id": "not a number"}'})
+            publisher.xadd(LIVE_STREAM, {"unexpected": b"field"})
+            publish_batch(publisher, make_batch(project, route="/after-garbage"))
+            await client.wait_for(client.routes, timeout=1)
+        assert client.routes() == ["/after-garbage"]
+        assert realtime.log_path.read_text().count("live_batch_malformed") >= 2
 
 
 class TestStatusEvent:
