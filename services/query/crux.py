@@ -137,7 +137,7 @@ def normalise(body: RecordRequest, now: datetime) -> RecordQuery:
         raise invalid_parameter(
             "url" if body.url else "origin", f"{target!r} is not a URL"
         ) from None
-    if parts.scheme not in ("http", "https") or not host:
+    if parts.scheme not in ("http", "https") or not host or "\x00" in target:
         raise invalid_parameter(
             "url" if body.url else "origin", f"{target!r} is not an http(s) URL"
         )

@@ -70,6 +70,8 @@ def _texts(name: str, raw: list[str] | None, *, split: bool = True) -> tuple[str
         raise invalid_parameter(name, f"at most {MAX_VALUES} values")
     if any(len(value) > MAX_VALUE_LENGTH for value in values):
         raise invalid_parameter(name, f"values are at most {MAX_VALUE_LENGTH} characters")
+    if any("\x00" in value for value in values):
+        raise invalid_parameter(name, "values must not contain NUL characters")
     return tuple(sorted(set(values)))
 
 

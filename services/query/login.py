@@ -36,8 +36,12 @@ def _unknown_user_hash() -> str:
     return _hasher.hash("not a password anyone has")
 
 
+# PostgreSQL text cannot hold NUL, so such an email is refused before it reaches SQL.
+Email = Annotated[str, msgspec.Meta(min_length=1, max_length=320, pattern="^[^\x00]+$")]
+
+
 class Credentials(msgspec.Struct, frozen=True):
-    email: Annotated[str, msgspec.Meta(min_length=1, max_length=320)]
+    email: Email
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
 
 

@@ -219,6 +219,13 @@ class TestLogin:
         response = await client.post("/v1/auth/token", json={"email": "ann@example.com"})
         assert (response.status_code, response.json()["error"]) == (400, "invalid_parameter")
 
+    async def test_nul_in_email(self, client: AsyncTestClient) -> None:
+        """An email PostgreSQL could not even compare is 400, not a server error."""
+        response = await client.post(
+            "/v1/auth/token", json={"email": "ann\x00@example.com", "password": "x"}
+        )
+        assert (response.status_code, response.json()["error"]) == (400, "invalid_parameter")
+
     async def test_login_needs_no_token(
         self, client: AsyncTestClient, query_settings: Settings
     ) -> None:
