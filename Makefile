@@ -19,6 +19,11 @@ migrate:             ## apply pending migrations to VITALS_DATABASE_URL (or the 
 	scripts/provision.sh all
 	. .local/env && $(VENV)/vitals migrate
 
+bench-ingest:        ## write-path benchmark (ingest, workers, together); QUICK=1 for a smoke run
+	scripts/provision.sh all
+	command -v wrk >/dev/null || apt-get install -y -qq wrk  # the saturation figure's load tool
+	. .local/env && $(VENV)/python -m bench.ingest $(if $(QUICK),--quick)
+
 provision:           ## install and start what is missing, nothing else
 	scripts/provision.sh all
 

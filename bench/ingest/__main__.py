@@ -1,0 +1,103 @@
+"""`python -m bench.ingest [--quick]`: the write path's benchmark (issue 3), on loopback.
+
+1. Ingest alone (no workers): saturation throughput with wrk, and open-loop p50/p99 at
+   1,000 beacons/s, each for one uvicorn process and for `--workers 2`.
+2. Workers alone: a pre-filled queue drained by two burst workers into TimescaleDB,
+   rollups included, with jobs of 500 beacons and jobs of the size ingest writes live.
+3. Everything together at 2,000 beacons/s: queue depth over time, end-to-end rate, and the
+   p95 lag from 202 to queryable row.
+
+Each figure is the median of RUNS runs (one with --quick) and is printed as measured,
+with the CPU it cost and how many cores other processes on the machine took meanwhile:
+on a shared two-core machine those decide whether a figure describes the code or the
+neighbours. The last line is one JSON object with the headline figures. The bench uses
+its own database and Redis (environment.py) and removes both on exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+
+from bench.ingest.environment import BenchEnvironment
+from bench.ingest.ingest_alone import measure_ingest
+from bench.ingest.report import say
+from bench.ingest.saturate import wrk_path
+from bench.ingest.together import measure_together
+from bench.ingest.workers_alone import measure_workers
+
+RUNS = 3
+# Jobs as ingest writes them at 2,000 beacons/s with one process: what gathers during one
+# Redis round trip (phase 3 prints the live figure as `beacons/job`).
+LIVE_JOB_BEACONS = 8
+FULL_JOB_BEACONS = 500  # services.ingest.commit.MAX_BATCH_BEACONS
+
+
+class Plan:
+    def __init__(self, quick: bool) -> None:
+        self.runs = 1 if quick else RUNS
+        self.saturate_s = 3.0 if quick else 10.0
+        self.latency_s = 3.0 if quick else 10.0
+        self.full_job_total = 5_000 if quick else 30_000  # beacons
+        self.live_job_total = 1_000 if quick else 4_000
+        self.together_s = 10.0 if quick else 60.0
+
+
+async def main(plan: Plan) -> dict[str, float]:
+    wrk_path()  # fail before provisioning anything if the saturation tool is missing
+    env = BenchEnvironment()
+    await env.start()
+    try:
+        say("phase 1: ingest alone")
+        timing = {"runs": plan.runs, "saturate_s": plan.saturate_s, "latency_s": plan.latency_s}
+        one = await measure_ingest(env, processes=1, **timing)
+        two = await measure_ingest(env, processes=2, **timing)
+        say("phase 2: workers alone")
+        full = await measure_workers(
+            env, workers=2, job_beacons=FULL_JOB_BEACONS, beacons=plan.full_job_total,
+            runs=plan.runs,
+        )  # fmt: skip
+        live = await measure_workers(
+            env, workers=2, job_beacons=LIVE_JOB_BEACONS, beacons=plan.live_job_total,
+            runs=plan.runs,
+        )  # fmt: skip
+        say("phase 3: everything together")
+        together = await measure_together(env, runs=plan.runs, duration_s=plan.together_s)
+    finally:
+        await env.close()
+    best = max((one, two), key=lambda r: r["beacons_per_s"])
+    return {
+        "ingest_beacons_per_s": round(best["beacons_per_s"]),
+        "ingest_p99_ms_at_1000": round(best["p99_ms_at_1000"], 1),
+        "worker_reports_per_s": round(full["reports_per_s"]),
+        "e2e_reports_per_s": round(together["reports_per_s"]),
+        "e2e_lag_p95_s": _rounded(together["lag_p95_s"], 2),
+        "ingest_processes": 1 if best is one else 2,
+        "ingest_1w_beacons_per_s": round(one["beacons_per_s"]),
+        "ingest_2w_beacons_per_s": round(two["beacons_per_s"]),
+        "ingest_1w_p50_ms_at_1000": round(one["p50_ms_at_1000"], 1),
+        "ingest_1w_p99_ms_at_1000": round(one["p99_ms_at_1000"], 1),
+        "ingest_2w_p50_ms_at_1000": round(two["p50_ms_at_1000"], 1),
+        "ingest_2w_p99_ms_at_1000": round(two["p99_ms_at_1000"], 1),
+        "ingest_cpu_us_per_beacon": round(best["cpu_us_per_beacon_saturated"]),
+        "worker_reports_per_s_live_jobs": round(live["reports_per_s"]),
+        "worker_cpu_us_per_report": round(full["cpu_us_per_report"]),
+        "e2e_queue_growth_jobs_per_s": _rounded(together["queue_growth_jobs_per_s"], 1),
+        "e2e_queue_max_jobs": round(together["queue_max"]),
+        "e2e_beacons_per_job": round(together["beacons_per_job"], 1),
+        "runs": plan.runs,
+    }
+
+
+def _rounded(value: float, digits: int) -> float | None:
+    """JSON has no infinity: a lag never observed (rows never seen) prints as null."""
+    return round(value, digits) if math.isfinite(value) else None
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="one short run of each (smoke)")
+    figures = asyncio.run(main(Plan(parser.parse_args().quick)))
+    print(json.dumps(figures), flush=True)

@@ -1,0 +1,48 @@
+"""What the bench reads back while it runs: stored counts, tagged rows, queue depth and the
+PostgreSQL backends serving the bench database (for their CPU).
+
+Every read is cheap on purpose, since it runs several times a second next to the system
+under test: the stored count is the daily rollup's sum (a few hundred rows, written in
+the same transaction as the raw rows, so it equals the raw count), and tagged rows are
+primary-key lookups.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+import redis.asyncio
+
+from services.ingest.backpressure import QUEUE_KEY
+
+STORED_REPORTS = "SELECT coalesce(sum(samples), 0) FROM vitals_daily WHERE project_id = $1"
+# Which of these (time origin, metric id) keys are stored and visible to a reader now.
+VISIBLE_KEYS = """
+SELECT k.metric_id
+FROM unnest($2::timestamptz[], $3::text[]) AS k(time, metric_id)
+JOIN vitals v ON v.project_id = $1 AND v.time = k.time AND v.metric_id = k.metric_id
+"""
+BACKENDS = "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()"
+
+
+async def stored_reports(connection: asyncpg.Connection, project_id: int) -> int:
+    return int(await connection.fetchval(STORED_REPORTS, project_id))
+
+
+async def visible(
+    connection: asyncpg.Connection, project_id: int, keys: list[tuple[datetime, str]]
+) -> set[str]:
+    if not keys:
+        return set()
+    times, ids = zip(*keys, strict=True)
+    rows = await connection.fetch(VISIBLE_KEYS, project_id, list(times), list(ids))
+    return {row["metric_id"] for row in rows}
+
+
+async def backend_pids(connection: asyncpg.Connection, database: str) -> list[int]:
+    return [row["pid"] for row in await connection.fetch(BACKENDS, database)]
+
+
+async def queue_depth(client: redis.asyncio.Redis) -> int:
+    return int(await client.llen(QUEUE_KEY))

@@ -1,0 +1,163 @@
+"""Phase 3: everything at once on the same two cores: ingest, two workers, PostgreSQL,
+Redis and the load generator, 2,000 beacons/s (10,000 reports/s) open loop.
+
+Measured while it runs: the queue depth (it must not grow), the stored count (its slope
+over the sending window is the end-to-end rate), and the lag from 202 to queryable row
+for every TAG_EVERY-th beacon (watch.py).
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+
+import asyncpg
+import httpx
+import redis.asyncio
+
+from bench.ingest.beacons import BeaconSet
+from bench.ingest.cpu import CpuMeter, Window, process_tree
+from bench.ingest.environment import BenchEnvironment
+from bench.ingest.processes import now_ms, run_load, start_ingest, start_worker
+from bench.ingest.report import say
+from bench.ingest.stats import median, percentile
+from bench.ingest.watch import Timeline, Watcher
+
+RATE = 2_000  # beacons/s: the issue's end-to-end target
+REPORTS_PER_BEACON = 5
+# 2,000/s fits one ingest process (phase 1), and one process writes jobs twice the size
+# two would: the workers' cost is mostly per job.
+INGEST_PROCESSES = 1
+WORKERS = 2
+CONNECTIONS = 128
+TAG_EVERY = 20  # 100 tagged beacons a second
+
+
+async def measure_together(
+    env: BenchEnvironment, *, runs: int, duration_s: float
+) -> dict[str, float]:
+    results = []
+    for run in range(1, runs + 1):
+        await env.reset_queue()
+        await env.reset_data()
+        r = await _run_once(env, f"e2e{run}", duration_s)
+        results.append(r)
+        say(
+            f"together {run}/{runs}: {r['reports_per_s']:,.0f} reports/s stored while sending "
+            f"{RATE:,} beacons/s ({r['accepted_per_s']:,.0f}/s accepted, ingest p99 "
+            f"{r['ingest_p99_ms']:.0f} ms, statuses {r['statuses']}); "
+            f"202→row lag p50 {r['lag_p50_s']:.2f} s, p95 {r['lag_p95_s']:.2f} s, "
+            f"p99 {r['lag_p99_s']:.2f} s "
+            f"({r['tags_unseen']:.0f} of {r['tags']:.0f} tagged never seen); queue "
+            f"{r['queue_growth_jobs_per_s']:+.1f} jobs/s, max {r['queue_max']:.0f}, "
+            f"{r['queue_at_end']:.0f} when sending stopped; {r['beacons_per_job']:.1f} "
+            f"beacons/job; the system under test used {r['cores_used']:.2f} cores, "
+            f"other processes {r['other_cores_busy']:.2f} cores"
+        )
+    figures = [key for key in results[0] if key != "statuses"]
+    return {key: median([r[key] for r in results]) for key in figures}
+
+
+async def _run_once(env: BenchEnvironment, run: str, duration_s: float) -> dict[str, float]:
+    bench = env.bench
+    ingest = start_ingest(bench.settings, INGEST_PROCESSES)
+    workers = [start_worker(bench.settings, burst=False) for _ in range(WORKERS)]
+    client = redis.asyncio.Redis.from_url(bench.settings.redis_url)
+    connection = await asyncpg.connect(bench.settings.database_url)
+    try:
+        for worker in workers:
+            worker.wait_healthy()
+        services = [*process_tree(ingest.process.pid), *(w.process.pid for w in workers)]
+        beacons = BeaconSet(run=run, origin_ms=now_ms(), key=bench.key, host="")
+        with tempfile.TemporaryDirectory() as directory:
+            out = Path(directory) / "load.json"
+            window, cpu = Window(), CpuMeter([*services, env.redis_pid])
+            load = run_load(
+                ingest.port, bench.key, run=run, origin_ms=beacons.origin_ms, rate=RATE,
+                duration_s=duration_s, connections=CONNECTIONS, tag_every=TAG_EVERY, out=out,
+            )  # fmt: skip
+            watcher = Watcher(
+                connection, client, beacons, bench.project_id, rate=RATE,
+                duration_s=duration_s, tag_every=TAG_EVERY,
+                processes=[*services, env.redis_pid], cpu=cpu,
+            )  # fmt: skip
+            timeline, sent = await watcher.watch(load, out)
+        machine = window.close(cpu.used_s() + float(sent["cpu_s"]))
+        beacons_per_job = _beacons_per_job(ingest.url)
+    finally:
+        for worker in workers:
+            worker.stop()
+        ingest.stop()
+        await connection.close()
+        await client.aclose()
+    return {
+        **_rates(sent, timeline),
+        **_lags(sent, timeline),
+        **_queue(sent, timeline),
+        "beacons_per_job": beacons_per_job,
+        "cores_used": cpu.used_s() / machine["wall_s"],
+        "other_cores_busy": machine["other_cores_busy"],
+    }
+
+
+def _rates(sent: dict, timeline: Timeline) -> dict[str, float]:  # type: ignore[type-arg]
+    start, end = sent["started_at"], sent["started_at"] + sent["sent_within_s"]
+    stored = _at(timeline.stored, end) - _at(timeline.stored, start)
+    return {
+        "reports_per_s": stored / (end - start),
+        "accepted_per_s": sent["statuses"].get("202", 0) / sent["sent_within_s"],
+        "ingest_p99_ms": sent["latency_ms"]["p99"],
+        "statuses": sent["statuses"],
+    }
+
+
+def _lags(sent: dict, timeline: Timeline) -> dict[str, float]:  # type: ignore[type-arg]
+    lags = [timeline.seen.get(seq, math.inf) - at for seq, at in sent["tagged"]]
+    return {
+        "lag_p50_s": percentile(lags, 0.50),
+        "lag_p95_s": percentile(lags, 0.95),
+        "lag_p99_s": percentile(lags, 0.99),
+        "tags": len(lags),
+        "tags_unseen": sum(1 for lag in lags if lag == math.inf),
+    }
+
+
+def _queue(sent: dict, timeline: Timeline) -> dict[str, float]:  # type: ignore[type-arg]
+    """Growth is the least-squares slope over the second half of the sending window, when
+    a queue that cannot keep up has left its start-up transient behind."""
+    start, end = sent["started_at"], sent["started_at"] + sent["sent_within_s"]
+    late = [(t, d) for t, d in timeline.depth if (start + end) / 2 <= t <= end]
+    return {
+        "queue_growth_jobs_per_s": _slope(late),
+        "queue_max": max((d for t, d in timeline.depth if t <= end), default=0),
+        "queue_at_end": _at(timeline.depth, end),
+    }
+
+
+def _slope(points: list[tuple[float, int]]) -> float:
+    if len(points) < 2:
+        return math.nan
+    mean_t = sum(t for t, _ in points) / len(points)
+    mean_d = sum(d for _, d in points) / len(points)
+    covariance = sum((t - mean_t) * (d - mean_d) for t, d in points)
+    variance = sum((t - mean_t) ** 2 for t, _ in points)
+    return covariance / variance if variance else math.nan
+
+
+def _at(samples: list[tuple[float, int]], when: float) -> float:
+    """The last sample taken at or before `when` (the first one if none was)."""
+    before = [value for t, value in samples if t <= when]
+    return before[-1] if before else samples[0][1]
+
+
+def _beacons_per_job(ingest_url: str) -> float:
+    """Mean group-commit size, from ingest's own histogram."""
+    text = httpx.get(ingest_url + "/metrics", timeout=5).text
+    values = {
+        line.split()[0]: float(line.split()[1])
+        for line in text.splitlines()
+        if line.startswith("vitals_ingest_batch_beacons_")
+    }
+    count = values.get("vitals_ingest_batch_beacons_count", 0)
+    return values.get("vitals_ingest_batch_beacons_sum", 0) / count if count else math.nan
