@@ -1,5 +1,5 @@
 # The few verbs a newcomer needs. Every target provisions what it uses first.
-.PHONY: run test lint migrate bench bench-ingest bench-query provision clean
+.PHONY: run test lint migrate bench bench-ingest bench-query bench-realtime provision clean
 
 UV := .local/uv/bin/uv
 VENV := .venv/bin
@@ -23,6 +23,10 @@ bench-ingest:        ## write-path benchmark (ingest, workers, together); QUICK=
 	scripts/provision.sh all
 	command -v wrk >/dev/null || apt-get install -y -qq wrk  # the saturation figure's load tool
 	. .local/env && $(VENV)/python -m bench.ingest $(if $(QUICK),--quick)
+
+bench-realtime:      ## live fan-out benchmark (latency and CPU of one realtime server)
+	scripts/provision.sh python
+	$(VENV)/python -m bench.realtime
 
 provision:           ## install and start what is missing, nothing else
 	scripts/provision.sh all

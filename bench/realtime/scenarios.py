@@ -9,15 +9,17 @@ import redis.asyncio
 
 from bench.realtime.client import BenchClient, Sink
 from bench.realtime.measure import MARKER, Receipts, Usage, percentile
-from services.contracts.live import LiveBatch, LiveMetricValue, LivePageView
-from services.contracts.settings import Settings
-from services.contracts.tokens import mint_token
-from services.realtime.pending_contract import (
+from services.contracts.live import (
     LIVE_PAGE_VIEWS_MAX,
     LIVE_STREAM,
     LIVE_STREAM_FIELD,
+    LiveBatch,
+    LiveMetricValue,
+    LivePageView,
     encode_batch,
 )
+from services.contracts.settings import Settings
+from services.contracts.tokens import mint_token
 from tests.support.processes import ServiceProcess
 
 CONNECT_CONCURRENCY = 50

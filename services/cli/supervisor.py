@@ -16,6 +16,9 @@ from collections.abc import Sequence
 import msgspec
 
 UVICORN = [sys.executable, "-m", "uvicorn", "--factory", "--no-access-log"]
+# No permessage-deflate: compressing each event per socket doubled the server's CPU per
+# event (bench/realtime); Socket.IO's own server disables it by default too.
+REALTIME_OPTIONS = ["--ws-per-message-deflate", "false"]
 
 
 class Service(msgspec.Struct, frozen=True):
@@ -28,7 +31,11 @@ def default_services(host: str, base_port: int, workers: int) -> list[Service]:
     services = [
         Service("ingest", [*UVICORN, "services.ingest.app:create_app"], base_port + 1),
         Service("query", [*UVICORN, "services.query.app:create_app"], base_port + 2),
-        Service("realtime", [*UVICORN, "services.realtime.app:create_app"], base_port + 4),
+        Service(
+            "realtime",
+            [*UVICORN, "services.realtime.app:create_app", *REALTIME_OPTIONS],
+            base_port + 4,
+        ),
     ]
     services = [
         Service(s.name, [*s.command, "--host", host, "--port", str(s.port)], s.port)

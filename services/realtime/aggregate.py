@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from services.contracts.live import LiveBatch, LivePageView
-from services.realtime.pending_contract import LIVE_PAGE_VIEWS_MAX
+from services.contracts.live import LIVE_PAGE_VIEWS_MAX, LiveBatch, LivePageView
 
 
 class PendingEvent:

@@ -23,9 +23,8 @@ import msgspec
 import socketio
 import structlog
 
-from services.contracts.live import VITALS_EVENT, LiveBatch, project_room
+from services.contracts.live import STATUS_EVENT, VITALS_EVENT, LiveBatch, project_room
 from services.realtime.aggregate import PendingEvent
-from services.realtime.pending_contract import STATUS_EVENT
 from services.realtime.status import StatusTracker
 
 # 4 events/s per project: smooth enough for a live chart, cheap for a thousand sockets.

@@ -23,10 +23,9 @@ import msgspec
 import redis.asyncio
 import structlog
 
-from services.contracts.live import LiveBatch
+from services.contracts.live import LIVE_STREAM, LIVE_STREAM_FIELD, LiveBatch, decode_batch
 from services.contracts.redis_client import async_redis
 from services.contracts.settings import Settings
-from services.realtime.pending_contract import LIVE_STREAM, LIVE_STREAM_FIELD, decode_batch
 
 READ_COUNT = 1_000  # entries per read: one read drains a burst, one merge per project
 MAX_BLOCK_MS = 1_000

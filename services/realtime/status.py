@@ -11,9 +11,8 @@ import math
 from collections import deque
 from collections.abc import Mapping
 
-from services.contracts.live import LiveBatch
+from services.contracts.live import LiveBatch, LiveStatus
 from services.contracts.metrics import RATING_NAMES, Metric, bin_value, rating
-from services.realtime.pending_contract import LiveStatus
 
 WINDOW_S = 300  # 5 minutes: long enough to smooth single page views, short enough to be "now"
 SLICE_S = 10

@@ -1,37 +1,32 @@
-"""The live event: after a batch commits, one `LiveBatch` per project goes to the realtime
-server through socket.io's RedisManager (write-only), to the project's room.
+"""The live event: after a batch commits, one `LiveBatch` per project is appended to the
+live stream (`contracts.live.publish_batch`), which every realtime instance follows.
 
-Live is best effort: the data is already stored, so a failed publish is logged and the
-job still succeeds.
+Live is best effort: the data is already stored, so a failed publish is counted, logged
+and the job still succeeds.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable
 from datetime import datetime
 
-import msgspec
-import socketio
+import redis
 import structlog
 
 from services.contracts.live import (
-    SOCKETIO_CHANNEL,
-    VITALS_EVENT,
+    LIVE_PAGE_VIEWS_MAX,
     LiveBatch,
     LiveMetricValue,
     LivePageView,
-    project_room,
+    publish_batch,
 )
 from services.contracts.metrics import DEVICE_NAMES, RATING_NAMES, Metric
+from services.contracts.redis_client import sync_redis
 from services.contracts.settings import Settings
 from services.workers import counters
 from services.workers.batches import Outcome
 from services.workers.normalize import Report
-
-# The feed shows the newest page views; counts and bins carry the totals. A bound keeps one
-# large group-commit batch from becoming a megabyte pub/sub message.
-MAX_PAGE_VIEWS = 100
 
 log = structlog.get_logger()
 
@@ -58,72 +53,45 @@ def live_batches(outcome: Outcome) -> list[LiveBatch]:
 
 
 def _page_views(reports: Iterable[Report]) -> dict[int, list[LivePageView]]:
+    """Each project's newest LIVE_PAGE_VIEWS_MAX page views, oldest first (the contract's order)."""
     grouped: dict[tuple[int, datetime, str, str], list[Report]] = defaultdict(list)
     for report in reports:
         grouped[(report.project_id, report.time, report.page.path, report.navigation_id)].append(
             report
         )
-    newest = sorted(grouped.values(), key=lambda rs: max(r.received_at for r in rs), reverse=True)
-    views: dict[int, list[LivePageView]] = defaultdict(list)
-    for group in newest:
-        first = group[0]
-        if len(views[first.project_id]) >= MAX_PAGE_VIEWS:
-            continue
-        views[first.project_id].append(
-            LivePageView(
-                route=first.page.route,
-                device=DEVICE_NAMES[first.device],
-                country=first.country,
-                values=[
-                    LiveMetricValue(
-                        metric=r.metric.name, value=r.value, rating=RATING_NAMES[r.rating]
-                    )
-                    for r in sorted(group, key=lambda r: r.metric)
-                ],
-            )
-        )
-    return views
+    by_arrival = sorted(grouped.values(), key=lambda rs: max(r.received_at for r in rs))
+    newest: dict[int, deque[list[Report]]] = defaultdict(lambda: deque(maxlen=LIVE_PAGE_VIEWS_MAX))
+    for group in by_arrival:
+        newest[group[0].project_id].append(group)
+    return {
+        project_id: [_page_view(group) for group in groups] for project_id, groups in newest.items()
+    }
 
 
-class PublishFailed(Exception):
-    """Redis refused the event after the manager's own retry."""
-
-
-class _RedisManager(socketio.RedisManager):  # type: ignore[misc]
-    def _publish(self, data: object) -> object:
-        # The pub/sub managers' subclass hook. The stock one logs and returns None when it
-        # gives up; raising instead lets the publisher count the loss.
-        receivers = super()._publish(data)
-        if receivers is None:
-            raise PublishFailed("redis publish failed")
-        return receivers
+def _page_view(group: list[Report]) -> LivePageView:
+    first = group[0]
+    return LivePageView(
+        route=first.page.route,
+        device=DEVICE_NAMES[first.device],
+        country=first.country,
+        values=[
+            LiveMetricValue(metric=r.metric.name, value=r.value, rating=RATING_NAMES[r.rating])
+            for r in sorted(group, key=lambda r: r.metric)
+        ],
+    )
 
 
 class LivePublisher:
-    """One write-only socket.io manager per process; it connects on first use."""
+    """One Redis client per process; it connects on first use."""
 
     def __init__(self, settings: Settings) -> None:
-        self.manager = _RedisManager(
-            settings.redis_url,
-            channel=SOCKETIO_CHANNEL,
-            write_only=True,
-            logger=log,
-            # A slow Redis must delay a job by seconds at most, never hang it.
-            redis_options={
-                "socket_timeout": settings.redis_timeout_s,
-                "socket_connect_timeout": settings.redis_timeout_s,
-            },
-        )
+        # Bounded timeouts: a slow Redis delays a job by seconds at most, never hangs it.
+        self.client = sync_redis(settings)
 
     def publish(self, batches: list[LiveBatch]) -> None:
         for batch in batches:
             try:
-                self.manager.emit(
-                    VITALS_EVENT,
-                    msgspec.to_builtins(batch),
-                    room=project_room(batch.project_id),
-                    namespace="/",
-                )
-            except Exception as exc:  # best effort by design: the rows are committed
+                publish_batch(self.client, batch)
+            except (redis.RedisError, OSError) as exc:  # best effort: the rows are committed
                 counters.LIVE_PUBLISH_FAILURES.inc()
-                log.warning("live_publish_failed", project_id=batch.project_id, error=str(exc))
+                log.warning("live_publish_failed", project_id=batch.project_id, error=repr(exc))

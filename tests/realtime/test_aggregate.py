@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from services.contracts.live import LiveBatch, LivePageView
+from services.contracts.live import LIVE_PAGE_VIEWS_MAX, LiveBatch, LivePageView
 from services.realtime.aggregate import PendingEvent
-from services.realtime.pending_contract import LIVE_PAGE_VIEWS_MAX
 
 
 def _view(route: str) -> LivePageView:

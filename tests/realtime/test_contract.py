@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import redis
 
-from services.contracts.live import LiveBatch, LivePageView
-from services.realtime.pending_contract import (
+from services.contracts.live import (
     LIVE_PAGE_VIEWS_MAX,
     LIVE_STREAM,
     LIVE_STREAM_FIELD,
     LIVE_STREAM_MAXLEN,
+    LiveBatch,
+    LivePageView,
     decode_batch,
     publish_batch,
 )

@@ -13,9 +13,9 @@ import httpx
 import pytest
 import redis
 
+from services.contracts.live import LIVE_STREAM, LIVE_STREAM_FIELD, publish_batch
 from services.contracts.metrics import Metric, bin_of
 from services.contracts.settings import Settings
-from services.realtime.pending_contract import LIVE_STREAM, LIVE_STREAM_FIELD, publish_batch
 from tests.realtime.conftest import realtime_settings, start_realtime
 from tests.realtime.live import make_batch
 from tests.support.processes import RedisServer, ServiceProcess

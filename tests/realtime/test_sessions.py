@@ -15,9 +15,9 @@ import pytest
 import redis
 import socketio
 
+from services.contracts.live import publish_batch
 from services.contracts.settings import Settings, SettingsError
 from services.realtime.app import create_app
-from services.realtime.pending_contract import publish_batch
 from tests.realtime.conftest import DASHBOARD_ORIGIN
 from tests.realtime.live import LiveClient, make_batch
 from tests.support.processes import ServiceProcess

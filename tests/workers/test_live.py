@@ -1,10 +1,8 @@
-"""Live events: one LiveBatch per project, published through socket.io's Redis manager."""
+"""Live events: one LiveBatch per project, appended to the live stream after commit."""
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Iterator
+from typing import cast
 
 import asyncpg
 import msgspec
@@ -12,13 +10,19 @@ import pytest
 import redis
 import redis.asyncio
 
-from services.contracts.live import SOCKETIO_CHANNEL, VITALS_EVENT, LiveBatch, project_room
+from services.contracts.live import (
+    LIVE_PAGE_VIEWS_MAX,
+    LIVE_STREAM,
+    LIVE_STREAM_FIELD,
+    LiveBatch,
+    decode_batch,
+)
 from services.contracts.metrics import Metric, bin_of
 from services.contracts.settings import Settings
 from services.workers import counters, jobs, runtime
 from services.workers.batches import process_batch
 from services.workers.edition import Edition
-from services.workers.live import MAX_PAGE_VIEWS, LivePublisher, live_batches
+from services.workers.live import LivePublisher, live_batches
 from services.workers.projects import ProjectDirectory
 from tests.workers.factories import (
     accepted,
@@ -32,27 +36,14 @@ from tests.workers.factories import (
 )
 
 
-@pytest.fixture
-def channel(settings: Settings, redis_client: redis.asyncio.Redis) -> Iterator[redis.client.PubSub]:
-    """A subscriber on the socket.io channel of the test Redis."""
-    pubsub = redis.Redis.from_url(settings.redis_url).pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(SOCKETIO_CHANNEL)
+def appended(settings: Settings) -> list[LiveBatch]:
+    """Every LiveBatch on the live stream of the test Redis, in stream order."""
+    client = redis.Redis.from_url(settings.redis_url)
     try:
-        yield pubsub
+        entries = cast(list[tuple[bytes, dict[bytes, bytes]]], client.xrange(LIVE_STREAM))
     finally:
-        pubsub.close()
-
-
-def emitted(pubsub: redis.client.PubSub, timeout_s: float = 5.0) -> dict[str, object]:
-    """The next socket.io manager message on the channel (python-socketio sends JSON)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        # None also stands for the (ignored) subscribe confirmation: keep reading.
-        message = pubsub.get_message(timeout=deadline - time.monotonic())
-        if message is not None:
-            decoded: dict[str, object] = json.loads(message["data"])
-            return decoded
-    raise AssertionError("nothing was published")
+        client.close()
+    return [decode_batch(fields[LIVE_STREAM_FIELD.encode()]) for _, fields in entries]
 
 
 class TestLiveBatches:
@@ -112,37 +103,42 @@ class TestLiveBatches:
         again = await process_batch(pool, Edition.APACHE, ProjectDirectory(), b)
         assert live_batches(again) == []
 
-    async def test_page_views_are_bounded(self, pool: asyncpg.Pool, db: asyncpg.Connection) -> None:
-        """A large batch's event lists at most MAX_PAGE_VIEWS page views while its counts cover every report."""
+    async def test_page_views_are_the_newest_oldest_first(
+        self, pool: asyncpg.Pool, db: asyncpg.Connection
+    ) -> None:
+        """A large batch's event lists its newest LIVE_PAGE_VIEWS_MAX page views in arrival order, while its counts cover every report."""
         project = await create_project(db)
-        views = [page_view(project) for _ in range(MAX_PAGE_VIEWS + 20)]
-        outcome = await process_batch(pool, Edition.APACHE, ProjectDirectory(), batch(*views))
+        total = LIVE_PAGE_VIEWS_MAX + 10
+        received = now_ms() - 10_000
+        views = [
+            msgspec.structs.replace(page_view(project, lcp=1000 + i), received_at=received + i)
+            for i in range(total)
+        ]
+        # Listed newest first, so only sorting by arrival can put them in order.
+        outcome = await process_batch(
+            pool, Edition.APACHE, ProjectDirectory(), batch(*reversed(views))
+        )
         (event,) = live_batches(outcome)
-        assert len(event.page_views) == MAX_PAGE_VIEWS
-        assert event.counts["LCP"] == MAX_PAGE_VIEWS + 20
+        assert event.counts["LCP"] == total
+        lcps = [v.value for pv in event.page_views for v in pv.values if v.metric == "LCP"]
+        assert lcps == [1000 + i for i in range(total - LIVE_PAGE_VIEWS_MAX, total)]
 
 
 class TestPublish:
-    def test_job_publishes_to_the_project_room(
-        self, settings: Settings, project: int, channel: redis.client.PubSub
+    def test_job_appends_to_the_live_stream(
+        self, settings: Settings, project: int, redis_client: redis.asyncio.Redis
     ) -> None:
-        """After the batch commits, the job emits the `vitals` event to the project's room in socket.io's message format."""
+        """After the batch commits, the job appends the project's LiveBatch to the live stream."""
         runtime.install(settings)
         try:
-            jobs.beacons_received(payload(batch(page_view(project))))
+            jobs.beacons_received(payload(batch(page_view(project), page_view(project))))
         finally:
             runtime.current().close()
-        message = emitted(channel)
-        assert message["method"] == "emit"
-        assert (message["event"], message["room"], message["namespace"]) == (
-            VITALS_EVENT,
-            project_room(project),
-            "/",
-        )
-        (data,) = message["data"]  # type: ignore[misc]
-        event = msgspec.convert(data, LiveBatch, strict=False)
+        (event,) = appended(settings)
         assert event.project_id == project
-        assert event.counts == {"LCP": 1, "INP": 1, "CLS": 1, "FCP": 1, "TTFB": 1}
+        assert event.counts == {"LCP": 2, "INP": 2, "CLS": 2, "FCP": 2, "TTFB": 2}
+        assert event.bins["LCP"] == {bin_of(Metric.LCP, 2100): 2}
+        assert len(event.page_views) == 2
 
     def test_unreachable_redis_does_not_fail_the_publish(self, settings: Settings) -> None:
         """With Redis unreachable the publish gives up quietly and counts the loss; the caller goes on."""
@@ -151,8 +147,8 @@ class TestPublish:
         )
         before = counters.LIVE_PUBLISH_FAILURES._value.get()
         event = LiveBatch(project_id=1, counts={"LCP": 1}, bins={}, page_views=[])
-        LivePublisher(unreachable).publish([event])
-        assert counters.LIVE_PUBLISH_FAILURES._value.get() == before + 1
+        LivePublisher(unreachable).publish([event, event])
+        assert counters.LIVE_PUBLISH_FAILURES._value.get() == before + 2
 
 
 @pytest.fixture
