@@ -134,7 +134,23 @@ def decode(body: bytes) -> Beacon:
     """Parse and validate; raises msgspec.DecodeError (shape) or InvalidBeacon (values)."""
     beacon = _decoder.decode(body)
     check_values(beacon)
+    # PostgreSQL text cannot hold NUL, and one such string would fail a whole batch of
+    # other beacons in the worker. JSON can only carry it escaped, so the byte search
+    # is a cheap guard and the walk below runs only when it hits.
+    if b"\\u0000" in body:
+        _reject_nul(msgspec.to_builtins(beacon), "$")
     return beacon
+
+
+def _reject_nul(value: object, path: str) -> None:
+    if isinstance(value, str) and "\x00" in value:
+        raise InvalidBeacon(f"{path} contains a NUL character")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _reject_nul(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _reject_nul(item, f"{path}[{index}]")
 
 
 def check_values(beacon: Beacon) -> None:

@@ -28,6 +28,7 @@ interval later, on any surviving (or restarted) worker.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import redis
@@ -42,6 +43,9 @@ from rq.worker import WorkerStatus
 from services.workers import retention
 from services.workers.failures import count_terminal_failure
 
+# A Redis that went away or stalls; anything else is a real error and ends the worker.
+REDIS_OUTAGE = (redis.ConnectionError, redis.TimeoutError)
+REDIS_RETRY_MAX_S = 5.0
 LEASE_S = 15
 RENEW_EVERY_S = 5  # three renewals per lease: one slow Redis round trip is not fatal
 MAINTENANCE_INTERVAL_S = 10
@@ -93,6 +97,17 @@ class VitalsWorker(SimpleWorker):
         return self.lease_s
 
     def execute_job(self, job: Job, queue: Queue) -> None:
+        try:
+            self._execute_job(job, queue)
+        except REDIS_OUTAGE as exc:
+            # RQ's bookkeeping around the job (registries, heartbeats, results) needs
+            # Redis; stock RQ lets this error end the worker. Nothing is lost by carrying
+            # on instead: the job's lease lapses, and its re-run changes nothing that
+            # committed (the store is idempotent). So wait for Redis and go on working.
+            log.warning("redis_lost_during_job", job_id=job.id, error=str(exc))
+            self._wait_for_redis()
+
+    def _execute_job(self, job: Job, queue: Queue) -> None:
         # SimpleWorker.execute_job, plus the lease keeper and the job id in every log line.
         self._forget_dead_executions(job)
         execution = self.prepare_execution(job)
@@ -105,6 +120,18 @@ class VitalsWorker(SimpleWorker):
             self._keeper.stop()
             self._keeper = None
         self.set_state(WorkerStatus.IDLE)
+
+    def _wait_for_redis(self) -> None:
+        delay_s = 0.5
+        while not self._stop_requested:
+            try:
+                self.connection.ping()
+            except REDIS_OUTAGE:
+                time.sleep(delay_s)
+                delay_s = min(delay_s * 2, REDIS_RETRY_MAX_S)
+            else:
+                log.info("redis_back")
+                return
 
     def _forget_dead_executions(self, job: Job) -> None:
         """Work around an rq 3.0 bug that makes an abandoned job fail again after its re-run.

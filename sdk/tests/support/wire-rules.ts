@@ -20,7 +20,9 @@ const length = (s: string): number => [...s].length;
 
 const str = (min: number, max: number): Rule => (v, path) =>
   typeof v != 'string' ? `${path}: expected string` :
-  length(v) < min || length(v) > max ? `${path}: length must be in [${min}, ${max}]` : null;
+  length(v) < min || length(v) > max ? `${path}: length must be in [${min}, ${max}]` :
+  // PostgreSQL text cannot hold NUL; ingest refuses it (services/contracts/wire.py).
+  v.includes('\u0000') ? `${path} contains a NUL character` : null;
 const num = (min: number, max: number, exclusiveMin = false): Rule => (v, path) =>
   typeof v != 'number' || !Number.isFinite(v) ? `${path}: expected a finite number` :
   v < min || (exclusiveMin && v == min) || v > max ? `${path}: out of range` : null;
@@ -104,6 +106,7 @@ const beacon = struct(
     ),
     viewport: nullable(struct({ width: int(0, 100_000), height: int(0, 100_000) }, ['width', 'height'])),
     sampleRate: num(0, 1, true),
+    route: nullable(str(1, 256)),
   },
   ['v', 'sdk', 'url', 'timeOrigin', 'reports'],
 );
