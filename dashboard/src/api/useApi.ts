@@ -1,0 +1,88 @@
+/**
+ * One GET to the query service as component state: loading, data, error, retry.
+ *
+ * Answers are kept for a short while per URL and token, so moving between views and back
+ * shows them at once; identical requests in flight are shared. While a new selection
+ * loads, the previous answer stays on screen (marked as updating) instead of flashing empty.
+ */
+import { useCallback, useEffect, useState } from 'react';
+import { ApiError, getJson } from './client';
+import { useApiContext } from './context';
+
+// Short: "last 24 h" ends at the next whole minute, so a minute-old answer is still right.
+const FRESH_MS = 30_000;
+const MAX_ENTRIES = 200;
+
+interface Entry {
+  at: number;
+  promise: Promise<unknown>;
+}
+
+const cache = new Map<string, Entry>();
+
+function remember(key: string, promise: Promise<unknown>): void {
+  cache.set(key, { at: Date.now(), promise });
+  promise.catch(() => cache.delete(key)); // errors are never cached
+  if (cache.size > MAX_ENTRIES) cache.delete(cache.keys().next().value!);
+}
+
+export function clearApiCache(): void {
+  cache.clear();
+}
+
+export interface ApiState<T> {
+  data: T | null;
+  error: Error | null;
+  /** true while an answer for the current request is awaited */
+  loading: boolean;
+  /** Ask again, bypassing the kept answer. */
+  reload: () => void;
+}
+
+/** `path` null: nothing to ask yet. */
+export function useApi<T>(path: string | null, params?: URLSearchParams): ApiState<T> {
+  const { config, session, signOut } = useApiContext();
+  const query = params?.toString() ?? '';
+  const [state, setState] = useState<{ key: string | null; data: T | null; error: Error | null; loading: boolean }>(
+    { key: null, data: null, error: null, loading: path != null },
+  );
+  const [generation, setGeneration] = useState(0);
+
+  useEffect(() => {
+    if (path == null) {
+      setState({ key: null, data: null, error: null, loading: false });
+      return;
+    }
+    const key = `${session.token}\n${path}?${query}`;
+    const kept = cache.get(key);
+    const controller = new AbortController();
+    let promise: Promise<unknown>;
+    if (kept && Date.now() - kept.at < FRESH_MS) {
+      promise = kept.promise;
+    } else {
+      // Shared requests must not be aborted by one unmounting reader: no signal here.
+      promise = getJson<T>(config, session.token, path, new URLSearchParams(query));
+      remember(key, promise);
+    }
+    setState((previous) => ({ key, data: previous.data, error: null, loading: true }));
+    promise.then(
+      (data) => {
+        if (!controller.signal.aborted) setState({ key, data: data as T, error: null, loading: false });
+      },
+      (error: Error) => {
+        if (controller.signal.aborted) return;
+        if (error instanceof ApiError && error.signedOut) signOut('Your session has ended; sign in again.');
+        setState({ key, data: null, error, loading: false });
+      },
+    );
+    return () => controller.abort();
+  }, [config, session.token, path, query, generation, signOut]);
+
+  const reload = useCallback(() => {
+    const key = `${session.token}\n${path}?${query}`;
+    cache.delete(key);
+    setGeneration((g) => g + 1);
+  }, [session.token, path, query]);
+
+  return { data: state.data, error: state.error, loading: state.loading, reload };
+}

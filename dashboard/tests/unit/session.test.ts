@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { sessionFromToken } from '../../src/api/session';
+
+function token(claims: object): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}.signature`;
+}
+
+const NOW = Date.UTC(2025, 4, 1);
+const exp = NOW / 1000 + 3600;
+
+describe('sessionFromToken', () => {
+  it('reads the projects, subject and expiry a token carries', () => {
+    const session = sessionFromToken(`  ${token({ sub: 'ann@example.com', projects: [3, 1], exp })}\n`, NOW);
+    expect(session).toEqual({
+      token: token({ sub: 'ann@example.com', projects: [3, 1], exp }),
+      projects: [1, 3],
+      subject: 'ann@example.com',
+      expiresAt: exp * 1000,
+    });
+  });
+
+  it('reads non-ASCII subjects', () => {
+    expect(sessionFromToken(token({ sub: 'zoë@example.com', projects: [1], exp }), NOW).subject).toBe('zoë@example.com');
+  });
+
+  it('refuses what cannot be a usable token, saying why', () => {
+    expect(() => sessionFromToken('not a token', NOW)).toThrow('three parts');
+    expect(() => sessionFromToken('a.b.c', NOW)).toThrow('cannot be read');
+    expect(() => sessionFromToken(token({ projects: [1], exp: NOW / 1000 - 1 }), NOW)).toThrow('expired');
+    expect(() => sessionFromToken(token({ projects: [], exp }), NOW)).toThrow('grants no projects');
+    expect(() => sessionFromToken(token({ projects: ['1'], exp }), NOW)).toThrow('names no projects');
+    expect(() => sessionFromToken(token({ projects: [1] }), NOW)).toThrow('no expiry');
+  });
+});

@@ -1,0 +1,45 @@
+import react from '@vitejs/plugin-react';
+import type { Connect, Plugin } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+// The dev and preview servers stand in for a deployment: the query API and Socket.IO are
+// proxied, so the default config.json ("same origin") works against `make run`'s services.
+const QUERY_URL = process.env.VITALS_QUERY_URL ?? 'http://127.0.0.1:8002';
+const REALTIME_URL = process.env.VITALS_REALTIME_URL ?? 'http://127.0.0.1:8004';
+
+/** VITALS_DASHBOARD_CONFIG (a JSON object) is served as /config.json instead of public/'s. */
+function runtimeConfig(): Plugin {
+  const text = process.env.VITALS_DASHBOARD_CONFIG;
+  const serve = (middlewares: Connect.Server) => {
+    if (!text) return;
+    JSON.parse(text); // fail at start, not in the browser
+    middlewares.use('/config.json', (_req, res) => {
+      res.setHeader('Content-Type', 'application/json');
+      res.setHeader('Cache-Control', 'no-cache');
+      res.end(text);
+    });
+  };
+  return {
+    name: 'vitals-runtime-config',
+    configureServer: (server) => serve(server.middlewares),
+    configurePreviewServer: (server) => serve(server.middlewares),
+  };
+}
+
+const proxy = {
+  '/v1': { target: QUERY_URL },
+  '/socket.io': { target: REALTIME_URL, ws: true },
+};
+
+export default defineConfig({
+  // Relative asset URLs: the same build works at / or under any path prefix.
+  base: './',
+  plugins: [react(), runtimeConfig()],
+  server: { proxy },
+  preview: { proxy },
+  build: { sourcemap: true, chunkSizeWarningLimit: 400 },
+  test: {
+    include: ['tests/unit/**/*.test.ts'],
+    environment: 'node',
+  },
+});

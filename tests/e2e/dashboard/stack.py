@@ -1,0 +1,140 @@
+"""The whole system for the dashboard's end-to-end tests, as real processes.
+
+Ingest, a worker, query and realtime run on the suite's test database and a Redis of
+their own; the dashboard is built into a temporary folder and served by `vite preview`,
+which proxies `/v1` to the query service (so the API is same-origin, as when the query
+service serves the dashboard) while Socket.IO goes straight to the realtime server,
+cross-origin, through its CORS allow-list, as in a deployment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import msgspec
+import redis
+
+from services.contracts.settings import Settings
+from services.workers.retention import DUE_KEY
+from tests.support.processes import (
+    ROOT,
+    RedisServer,
+    ServiceProcess,
+    free_port,
+    settings_env,
+    uvicorn_service,
+    worker_service,
+)
+
+DASHBOARD = ROOT / "dashboard"
+OUTPUT = ROOT / "test-output" / "dashboard"
+
+
+def build_dashboard(out_dir: Path) -> None:
+    """`vite build` into out_dir, so a concurrent build or dev server keeps its own dist/."""
+    result = subprocess.run(
+        ["node", "node_modules/vite/bin/vite.js", "build", "--outDir", str(out_dir), "--emptyOutDir",
+         "--logLevel", "warn"],
+        cwd=DASHBOARD, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, f"dashboard build failed:\n{result.stdout}\n{result.stderr}"
+
+
+def wait_ready(service: ServiceProcess, path: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            raise RuntimeError(f"{service.name} exited: {service.log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(service.url + path, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{service.name} not ready: {service.log_path.read_text()[-3000:]}")
+
+
+class DashboardStack:
+    """Every process the dashboard talks to, and the dashboard itself; stop() ends them all."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.redis = RedisServer().start()
+        self.dashboard_port = free_port()
+        self.dashboard_url = f"http://127.0.0.1:{self.dashboard_port}"
+        self.settings = msgspec.structs.replace(
+            settings,
+            redis_url=self.redis.url,
+            realtime_cors_origins=(self.dashboard_url,),
+        )
+        self.processes: list[ServiceProcess] = []
+        self.build_dir = Path(tempfile.mkdtemp(prefix="vitals-dashboard-"))
+
+    def start(self) -> DashboardStack:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        settings = self.settings
+        # The hourly retention job counts as done: it would drop the seeded weeks-old rows.
+        client = redis.Redis.from_url(self.redis.url)
+        try:
+            client.set(DUE_KEY, 1, ex=3600)
+        finally:
+            client.close()
+        self.ingest = uvicorn_service("ingest", "services.ingest.app:create_app", settings)
+        self.query = uvicorn_service("query", "services.query.app:create_app", settings)
+        self.realtime = uvicorn_service("realtime", "services.realtime.app:create_app", settings)
+        self.worker = worker_service(settings, "--name", f"dashboard-e2e-{os.getpid()}")
+        self.processes += [self.ingest, self.query, self.realtime, self.worker]
+        build_dashboard(self.build_dir)  # while the services start
+        for process in self.processes:
+            process.wait_healthy(60)
+        wait_ready(self.realtime, "/ready")
+        env = {
+            **settings_env(settings),
+            "VITALS_QUERY_URL": self.query.url,
+            "VITALS_REALTIME_URL": self.realtime.url,
+            "VITALS_DASHBOARD_CONFIG": json.dumps(
+                {"queryUrl": "", "realtimeUrl": self.realtime.url}
+            ),
+        }
+        command = [
+            "node", str(DASHBOARD / "node_modules/vite/bin/vite.js"), "preview",
+            "--outDir", str(self.build_dir), "--host", "127.0.0.1",
+            "--port", str(self.dashboard_port), "--strictPort",
+        ]  # fmt: skip
+        self.dashboard = _Dashboard(command, env, self.dashboard_port)
+        self.processes.append(self.dashboard)
+        wait_ready(self.dashboard, "/config.json")
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+        self.redis.cleanup()
+        shutil.rmtree(self.build_dir, ignore_errors=True)
+
+
+class _Dashboard(ServiceProcess):
+    """`vite preview` run from dashboard/ (it reads vite.config.ts there)."""
+
+    def __init__(self, command: list[str], env: dict[str, str], port: int) -> None:
+        self.name = "dashboard"
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        self.log_path = OUTPUT / f"dashboard-{port}.log"
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            command, env=env, cwd=DASHBOARD, stdout=self._log, stderr=subprocess.STDOUT
+        )
