@@ -1,7 +1,16 @@
 import type { MetricWithAttribution } from 'web-vitals/attribution';
 import { flatten } from './attribution';
 import type { Options } from './options';
-import { type Beacon, type Connection, MAX_BODY, MAX_REPORTS, MAX_SHORT, MAX_URL, type MetricName } from './wire';
+import {
+  type Beacon,
+  type Connection,
+  MAX_BODY,
+  MAX_REPORTS,
+  MAX_ROUTE,
+  MAX_SHORT,
+  MAX_URL,
+  type MetricName,
+} from './wire';
 
 export type Send = (body: string, hidden: boolean) => void;
 
@@ -36,15 +45,17 @@ export function createCollector(options: Options, send: Send) {
         flush(false);
         views.clear();
       }
-      let url = (metric.navigationType == 'soft-navigation' && metric.navigationURL) || location.href;
-      const template = typeof route == 'function' ? route(url) : route;
-      if (template) url = new URL(template, url).href;
+      const url = (metric.navigationType == 'soft-navigation' && metric.navigationURL) || location.href;
+      // The router's template goes in a field of its own; the URL stays the real one.
+      const template = (typeof route == 'function' ? route(url) : route)?.slice(0, MAX_ROUTE);
       view = Math.random() < sampleRate && {
         v: 1,
         sdk: { name: 'vitals-sdk', version: __VERSION__ },
         url: url.slice(0, MAX_URL),
         timeOrigin: Math.round(performance.timeOrigin + start),
         navigationId: String(metric.navigationId || '').slice(0, MAX_SHORT),
+        // An empty template is none (the wire takes 1 to 256 characters); JSON drops undefined.
+        route: template || undefined,
         reports: [],
       };
       views.set(key, view);

@@ -8,9 +8,10 @@ export interface Options {
   /** Share of page views reported, in (0, 1]; decided once per page view. Default 1. */
   sampleRate?: number;
   /**
-   * The route template reported instead of the page's path (`/products/:id`): a string
-   * for the whole page, or a function of the page view's URL for SPA routers. Returning
-   * nothing keeps the URL.
+   * The route template reported with each page view (`/products/:id`), beside its real
+   * URL: a string for the whole page, or a function of the page view's URL for SPA
+   * routers. Returning nothing leaves the template to the server (the project's rules,
+   * else one derived from the path).
    */
   route?: string | ((url: string) => string | null | undefined);
   /** Report soft navigations (SPA route changes) as page views of their own (Chromium). */

@@ -75,12 +75,16 @@ export interface Beacon {
   connection?: Connection | null;
   viewport?: { width: number; height: number } | null;
   sampleRate?: number;
+  /** The route template the page's own router knows (`/products/:id`); the workers
+   * use it after the project's rules, before deriving one from the URL's path. */
+  route?: string | null;
 }
 
 export const MAX_REPORTS = 50;
 export const MAX_URL = 2048;
 export const MAX_SELECTOR = 512;
 export const MAX_SHORT = 64;
+export const MAX_ROUTE = 256;
 export const MAX_DURATION = 3_600_000; // attribution durations: below an hour
 // 60 KiB: under the 64 KiB that sendBeacon and keepalive fetch allow in flight.
 export const MAX_BODY = 60 * 1024;

@@ -1,6 +1,6 @@
 /**
  * Page views beyond the first load, in a real headless Chromium: soft navigations of an
- * SPA on the ESM build (opt-in, keyed by navigationURL, reported under the app's route
+ * SPA on the ESM build (opt-in, keyed by navigationURL, each with the app's route
  * template) and back/forward-cache restores on the script-tag bundle.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,11 +58,15 @@ describe('soft navigations', () => {
     for (const { beacon } of collector.received) expect(validate(beacon)).toBeNull();
     const views = [...pageViews().values()].sort((a, b) => a[0]!.timeOrigin - b[0]!.timeOrigin);
     const [load, ...soft] = views;
-    expect(load![0]!.url).toBe(`${collector.pageOrigin}/`);
+    expect(load![0]).toMatchObject({ url: `${collector.pageOrigin}/`, route: '/' });
     expect(names(load!)).toEqual(expect.arrayContaining(['CLS', 'FCP', 'LCP', 'TTFB']));
     expect(soft).toHaveLength(3);
+    // Each soft page view keeps its real URL and carries the router's template beside it.
+    expect(soft.map((beacons) => beacons[0]!.url)).toEqual(
+      [1, 2, 3].map((n) => `${collector.pageOrigin}/items/${n}`),
+    );
     for (const beacons of soft) {
-      expect(beacons[0]!.url).toBe(`${collector.pageOrigin}/items/:id`);
+      for (const b of beacons) expect(b.route).toBe('/items/:id');
       expect(names(beacons)).toEqual(expect.arrayContaining(['FCP', 'LCP']));
       for (const b of beacons) for (const r of b.reports) expect(r.navigationType).toBe('soft-navigation');
     }
@@ -90,9 +94,11 @@ describe('soft navigations', () => {
     expect(pageViews().size).toBe(1);
     const reports = collector.received.flatMap((r) => r.beacon.reports);
     expect(reports.some((r) => r.navigationType == 'soft-navigation')).toBe(false);
-    // INP of the clicks belongs to the page view of the load, under its route.
+    // INP of the clicks belongs to the page view of the load, under its URL and route.
     expect(reports.map((r) => r.name)).toContain('INP');
-    expect(collector.received[0]!.beacon.url).toBe(`${collector.pageOrigin}/`);
+    for (const { beacon } of collector.received) {
+      expect(beacon).toMatchObject({ url: `${collector.pageOrigin}/?soft=0`, route: '/' });
+    }
   });
 });
 

@@ -211,11 +211,11 @@ describe('sampling', () => {
 });
 
 describe('route override', () => {
-  it('reports a fixed route template in place of the path', () => {
+  it('sends a fixed route template beside the real URL', () => {
     const c = collect({ route: '/products/:id' });
     c.add(metric());
     c.flush(true);
-    expect(c.sent[0]!.beacon.url).toBe('https://shop.example.com/products/:id');
+    expect(c.sent[0]!.beacon).toMatchObject({ url: PAGE, route: '/products/:id' });
     expect(validate(c.sent[0]!.beacon)).toBeNull();
   });
 
@@ -230,7 +230,24 @@ describe('route override', () => {
     }));
     c.flush(true);
     expect(route.mock.calls).toEqual([[PAGE], ['https://shop.example.com/p/77']]);
-    expect(c.sent.map((s) => s.beacon.url)).toEqual([PAGE, 'https://shop.example.com/p/:id']);
+    const [load, soft] = c.sent.map((s) => s.beacon);
+    expect(soft).toMatchObject({ url: 'https://shop.example.com/p/77', route: '/p/:id' });
+    expect(validate(soft)).toBeNull();
+    // No template: the field is left out and the server derives one from the path.
+    expect(load!.url).toBe(PAGE);
+    expect('route' in load!).toBe(false);
+  });
+
+  it('leaves out an empty template and cuts a long one to the 256-character wire limit', () => {
+    const empty = collect({ route: () => '' });
+    empty.add(metric());
+    empty.flush(true);
+    expect('route' in empty.sent[0]!.beacon).toBe(false);
+    const long = collect({ route: `/${'segment/'.repeat(60)}` });
+    long.add(metric());
+    long.flush(true);
+    expect(long.sent[0]!.beacon.route).toHaveLength(256);
+    expect(validate(long.sent[0]!.beacon)).toBeNull();
   });
 });
 

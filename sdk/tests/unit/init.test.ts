@@ -103,7 +103,10 @@ describe('script tag', () => {
     hide();
     const [url, body] = beacon.mock.calls[0]!;
     expect(url).toBe('https://vitals.example.com/v1/beacon?key=k1');
-    expect(JSON.parse(body).url).toBe('https://shop.example.com/products/:id');
+    expect(JSON.parse(body)).toMatchObject({
+      url: 'https://shop.example.com/products/42?ref=home',
+      route: '/products/:id',
+    });
   });
 
   it('uses data-endpoint and data-sample-rate when given', async () => {

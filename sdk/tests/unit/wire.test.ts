@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createCollector } from '../../src/collector';
 import type { Beacon } from '../../src/wire';
 import { metric } from '../support/metrics';
-import { decode } from '../support/wire-rules';
+import { decode, validate } from '../support/wire-rules';
 
 const V1 = join(__dirname, '../../../tests/wire/v1');
 const files = (dir: string) =>
@@ -22,6 +22,26 @@ describe('valid golden files', () => {
     const beacon: Beacon = decode(read('valid', file));
     expect(beacon.v).toBe(1);
     expect(beacon.reports.length).toBeGreaterThan(0);
+  });
+});
+
+describe('the route field', () => {
+  const spa = () => JSON.parse(read('valid', 'spa-route.json'));
+
+  it('carries the router template of a soft navigation beside its real URL', () => {
+    const beacon = decode(read('valid', 'spa-route.json'));
+    expect(beacon.route).toBe('/orders/:orderId');
+    expect(beacon.url).toBe('https://app.example.com/orders/98765?tab=items');
+    expect(beacon.reports.every((r) => r.navigationType == 'soft-navigation')).toBe(true);
+  });
+
+  it('is 1 to 256 characters, or absent, or null', () => {
+    const { route: _, ...without } = spa();
+    expect(validate(without)).toBeNull();
+    expect(validate({ ...spa(), route: null })).toBeNull();
+    expect(validate({ ...spa(), route: 'x'.repeat(256) })).toBeNull();
+    expect(validate({ ...spa(), route: '' })).toMatch(/route/);
+    expect(validate({ ...spa(), route: 'x'.repeat(257) })).toMatch(/route/);
   });
 });
 
