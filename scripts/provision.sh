@@ -101,6 +101,13 @@ ensure_node() {
       (cd "$dir" && npm ci --no-audit --no-fund --legacy-peer-deps --loglevel=error >/dev/null)
     fi
   done
+  # Ingest serves sdk/dist/vitals.js (read at its start): build it when missing or stale.
+  local bundle="$ROOT/sdk/dist/vitals.js"
+  if [ -f "$ROOT/sdk/package.json" ] && { [ ! -f "$bundle" ] || [ "$ROOT/sdk/package-lock.json" -nt "$bundle" ] ||
+    [ -n "$(find "$ROOT/sdk/src" -newer "$bundle" -print -quit)" ]; }; then
+    log "building the SDK bundle (sdk/dist)"
+    (cd "$ROOT/sdk" && npm run build --silent >/dev/null)
+  fi
 }
 
 # --- local servers ---------------------------------------------------------------

@@ -19,6 +19,7 @@ from services.ingest.beacon import beacon_router
 from services.ingest.commit import GroupCommit
 from services.ingest.intake import Intake
 from services.ingest.ratelimit import RateLimiter
+from services.ingest.sdk_bundle import load_bundle, sdk_file
 from services.ingest.telemetry import IngestTelemetry, metrics
 
 SERVICE = "ingest"
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             health_router({"queue_redis": check_queue_redis}),
             beacon_router,
+            sdk_file,
             metrics,
         ],
         lifespan=[lifespan],
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "telemetry": telemetry,
                 # ASGI delivers header names lower-cased, as bytes.
                 "country_header": (settings.country_header or "").lower().encode() or None,
+                "sdk_bundle": load_bundle(),
             }
         ),
     )
