@@ -57,12 +57,18 @@ STAGING_TABLE = "vitals_staging"
 _columns = ", ".join(VITALS_COLUMNS)
 _updates = ", ".join(f"{c} = excluded.{c}" for c in VITALS_COLUMNS if c not in _KEY)
 # `previous` and `written` share one snapshot, so `previous` is what each row was before
-# this statement replaced it ($1/$2 bound the time range so chunks are excluded).
+# this statement replaced it ($1/$2 bound the time range so chunks are excluded). It probes
+# the primary key once per staged row: a join over the time range sorted every stored row
+# in it (198 ms against 11 ms at 150,000 rows, and growing with the table).
 UPSERT_VITALS = f"""
 WITH previous AS (
     SELECT v.project_id, v.time, v.metric_id, v.metric, v.page_id, v.device, v.rating, v.bin
-    FROM vitals v JOIN vitals_staging s USING (project_id, time, metric_id)
-    WHERE v.time BETWEEN $1 AND $2
+    FROM vitals_staging s
+    CROSS JOIN LATERAL (
+        SELECT * FROM vitals v
+        WHERE v.project_id = s.project_id AND v.time = s.time AND v.metric_id = s.metric_id
+          AND v.time BETWEEN $1 AND $2
+    ) v
 ),
 written AS (
     INSERT INTO vitals AS v ({_columns})
