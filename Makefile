@@ -12,7 +12,7 @@ test:                ## provision and run every test suite (what CI runs)
 
 lint:                ## ruff and mypy (strict on services/)
 	scripts/provision.sh python
-	$(VENV)/ruff check services tests
+	$(VENV)/ruff check .
 	$(VENV)/mypy
 
 migrate:             ## apply pending migrations to VITALS_DATABASE_URL (or the local database)
@@ -21,7 +21,6 @@ migrate:             ## apply pending migrations to VITALS_DATABASE_URL (or the 
 
 bench-ingest:        ## write-path benchmark (ingest, workers, together); QUICK=1 for a smoke run
 	scripts/provision.sh all
-	command -v wrk >/dev/null || apt-get install -y -qq wrk  # the saturation figure's load tool
 	. .local/env && $(VENV)/python -m bench.ingest $(if $(QUICK),--quick)
 
 bench-realtime:      ## live fan-out benchmark (latency and CPU of one realtime server)

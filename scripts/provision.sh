@@ -4,7 +4,7 @@
 # environment, node packages, and a local PostgreSQL + Redis under .local/.
 # A second run only checks and starts what is not already running.
 #
-#   scripts/provision.sh [system|python|node|services|all]   (default: all)
+#   scripts/provision.sh [system|python|node|services|all|stop]   (default: all)
 #
 # Honours VITALS_DATABASE_URL / VITALS_REDIS_URL: when set, no local server is started.
 set -euo pipefail
@@ -28,8 +28,9 @@ as_root() {
 }
 
 # --- system packages -------------------------------------------------------------
+# chromium: browser tests; wrk: the ingest benchmark's saturation load.
 SYSTEM_PACKAGES=(redis-server postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR cmake
-                 build-essential dpkg-dev libkrb5-dev libssl-dev chromium)
+                 build-essential dpkg-dev libkrb5-dev libssl-dev chromium wrk)
 
 missing_packages() {
   local pkg
@@ -176,6 +177,13 @@ export VITALS_LOCAL_REDIS_PORT=$REDIS_PORT
 ENV
 }
 
+stop_services() {
+  local data="$LOCAL/pg/data"
+  [ -f "$data/PG_VERSION" ] && pg_run "$PG_BIN/pg_ctl" -D "$data" -m fast stop >/dev/null 2>&1 || true
+  redis-cli -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || true
+  log "local PostgreSQL and Redis stopped"
+}
+
 main() {
   mkdir -p "$LOCAL"
   case "${1:-all}" in
@@ -183,6 +191,7 @@ main() {
     python) ensure_python ;;
     node) ensure_node ;;
     services) ensure_services; write_env ;;
+    stop) stop_services ;;
     all) ensure_system_packages; ensure_python; ensure_node; ensure_services; write_env ;;
     *) die "unknown step: $1" ;;
   esac
