@@ -1,4 +1,5 @@
 /** The first screen: the Core Web Vitals verdict, five metric tiles and the chosen metric's trend. */
+import { useEffect } from 'react';
 import type { Summary, Timeseries, Verdict } from '../api/types';
 import { useApi } from '../api/useApi';
 import { MetricTile } from '../components/MetricTile';
@@ -10,6 +11,8 @@ import { type ViewState, deviceChoice, selectionParams } from '../state/url';
 import type { Navigate } from '../state/useUrlState';
 import { hrefFor } from '../state/useUrlState';
 import { followLink } from './links';
+
+export const OVERVIEW_READY = 'vitals:overview-ready';
 
 const PREVIOUS: Record<string, string> = {
   '1h': 'previous hour',
@@ -53,6 +56,11 @@ export function Overview({ state, navigate }: { state: ViewState; navigate: Navi
   const summary = useApi<Summary>(`${base}/summary`, selectionParams(state));
   const trend = useApi<Timeseries>(`${base}/timeseries`, timeseriesParams(state, state.metric, ['p75']));
   const device = deviceChoice(state.filters);
+  const ready = summary.data != null && trend.data != null && !summary.loading && !trend.loading;
+  useEffect(() => {
+    // For bench/dashboard: the moment every tile and the trend chart are on screen.
+    if (ready) performance.mark(OVERVIEW_READY);
+  }, [ready]);
 
   return (
     <div className="overview">

@@ -28,7 +28,6 @@ from tests.support.processes import (
     RedisServer,
     ServiceProcess,
     free_port,
-    settings_env,
     uvicorn_service,
     worker_service,
 )
@@ -101,20 +100,13 @@ class DashboardStack:
         for process in self.processes:
             process.wait_healthy(60)
         wait_ready(self.realtime, "/ready")
-        env = {
-            **settings_env(settings),
-            "VITALS_QUERY_URL": self.query.url,
-            "VITALS_REALTIME_URL": self.realtime.url,
-            "VITALS_DASHBOARD_CONFIG": json.dumps(
-                {"queryUrl": "", "realtimeUrl": self.realtime.url}
-            ),
-        }
-        command = [
-            "node", str(DASHBOARD / "node_modules/vite/bin/vite.js"), "preview",
-            "--outDir", str(self.build_dir), "--host", "127.0.0.1",
-            "--port", str(self.dashboard_port), "--strictPort",
-        ]  # fmt: skip
-        self.dashboard = _Dashboard(command, env, self.dashboard_port)
+        self.dashboard = preview_server(
+            self.build_dir,
+            query_url=self.query.url,
+            realtime_url=self.realtime.url,
+            config={"queryUrl": "", "realtimeUrl": self.realtime.url},
+            port=self.dashboard_port,
+        )
         self.processes.append(self.dashboard)
         wait_ready(self.dashboard, "/config.json")
 
@@ -123,6 +115,29 @@ class DashboardStack:
             process.stop()
         self.redis.cleanup()
         shutil.rmtree(self.build_dir, ignore_errors=True)
+
+
+def preview_server(
+    build_dir: Path,
+    *,
+    query_url: str,
+    realtime_url: str,
+    config: dict[str, str] | None = None,
+    port: int | None = None,
+) -> ServiceProcess:
+    """`vite preview` of a build: `/v1` and `/socket.io` proxied, `config` as /config.json."""
+    port = port or free_port()
+    env = {
+        **os.environ,
+        "VITALS_QUERY_URL": query_url,
+        "VITALS_REALTIME_URL": realtime_url,
+        "VITALS_DASHBOARD_CONFIG": json.dumps(config or {"queryUrl": "", "realtimeUrl": ""}),
+    }
+    command = [
+        "node", str(DASHBOARD / "node_modules/vite/bin/vite.js"), "preview",
+        "--outDir", str(build_dir), "--host", "127.0.0.1", "--port", str(port), "--strictPort",
+    ]  # fmt: skip
+    return _Dashboard(command, env, port)
 
 
 class _Dashboard(ServiceProcess):
