@@ -94,15 +94,21 @@ export function RangePicker({ state, navigate }: { state: ViewState; navigate: N
       </select>
       {customOpen && (
         <form className="custom-range" onSubmit={apply}>
-          <label>
-            <span className="sr-only">From</span>
-            <input type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} required aria-label="From" />
-          </label>
+          <input
+            type="datetime-local"
+            value={from}
+            onChange={(e) => setFrom(e.target.value)}
+            required
+            aria-label="Custom range start"
+          />
           <span aria-hidden="true">–</span>
-          <label>
-            <span className="sr-only">To</span>
-            <input type="datetime-local" value={to} onChange={(e) => setTo(e.target.value)} required aria-label="To" />
-          </label>
+          <input
+            type="datetime-local"
+            value={to}
+            onChange={(e) => setTo(e.target.value)}
+            required
+            aria-label="Custom range end"
+          />
           <button type="submit" className="button">
             Apply
           </button>

@@ -160,10 +160,21 @@ const scenarios = {
       const routed = await overviewState(page, seen);
       const chips = await page.locator('.chip').allTextContents();
       const screenshot = await shot(page, 'overview-filtered');
+      await page.getByLabel('Range').selectOption('24h');
+      await page.waitForURL(/range=24h/);
+      await page.locator('[data-testid="summary-panel"][data-state="ready"]').waitFor();
+      const lastDay = await overviewState(page, seen);
+      await page.getByLabel('Range').selectOption('custom');
+      await page.getByLabel('Custom range start').fill(config.customFrom);
+      await page.getByLabel('Custom range end').fill(config.customTo);
+      await page.getByRole('button', { name: 'Apply' }).click();
+      await page.waitForURL(/from=/);
+      await page.locator('[data-testid="summary-panel"][data-state="ready"]').waitFor();
+      const custom = await overviewState(page, seen);
       // A shared link opens the same view: the URL alone carries the selection.
       await page.goto(routed.url);
       const reopened = await overviewState(page, seen);
-      return { before, mobile, routed, reopened, chips, screenshots: [screenshot], consoleErrors: browser.consoleErrors };
+      return { before, mobile, routed, lastDay, custom, reopened, chips, screenshots: [screenshot], consoleErrors: browser.consoleErrors };
     } finally {
       await browser.close();
     }
@@ -308,6 +319,57 @@ const scenarios = {
         result.samplesAfterReconnect = await samples();
       }
       return result;
+    } finally {
+      await browser.close();
+    }
+  },
+
+  /**
+   * Empty and error states: a window without data, then a failing API (answered here with
+   * the query service's own 503 shape) and the retry that recovers.
+   */
+  async states() {
+    const browser = await launch();
+    try {
+      const { page } = browser;
+      await signInWithToken(page);
+      await page.locator('[data-testid="summary-panel"][data-state="ready"]').waitFor();
+      const base = `?project=${config.projectId}`;
+      const emptyWindow = '&from=2020-01-01T00:00:00Z&to=2020-01-08T00:00:00Z';
+      const empty = {};
+      for (const view of ['overview', 'trends', 'distribution', 'breakdowns', 'attribution']) {
+        await page.goto(url(`${base}&view=${view}${emptyWindow}`));
+        await page.locator('main section.panel').first().waitFor();
+        await settled(page);
+        empty[view] = await page.$$eval('main section.panel[data-state]', (nodes) =>
+          nodes.map((n) => ({ state: n.dataset.state, text: n.querySelector('.notice')?.textContent ?? null })),
+        );
+        if (view == 'overview') empty.verdict = await page.getAttribute('[data-testid="verdict"]', 'data-status');
+      }
+      const emptyShot = await shot(page, 'empty-attribution');
+
+      let failing = true;
+      await page.route(/\/v1\/projects\/\d+\/breakdown\?/, (route) =>
+        failing
+          ? route.fulfill({
+              status: 503,
+              contentType: 'application/json',
+              body: JSON.stringify({ error: 'database_unavailable', detail: 'the database cannot be reached; retry shortly' }),
+            })
+          : route.continue(),
+      );
+      await page.goto(url(`${base}&view=breakdowns&range=24h`));
+      const panel = page.locator('[data-testid="breakdown-panel"]');
+      await page.locator('[data-testid="breakdown-panel"][data-state="error"]').waitFor();
+      const error = await panel.getByRole('alert').textContent();
+      const errorShot = await shot(page, 'error-breakdowns');
+      failing = false;
+      await panel.getByRole('button', { name: 'Retry' }).click();
+      await page.locator('[data-testid="breakdown-panel"][data-state="ready"]').waitFor();
+      const recovered = await page.locator('.breakdown-table tbody tr').count();
+      // The refused requests are the point here; nothing else may log an error.
+      const consoleErrors = browser.consoleErrors.filter((e) => !/status of 503/.test(e));
+      return { empty, error, recovered, screenshots: [emptyShot, errorShot], consoleErrors };
     } finally {
       await browser.close();
     }

@@ -6,6 +6,7 @@ import json
 import random
 import string
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -88,10 +89,31 @@ class TestSignInAndOverview:
         assert observed["consoleErrors"] == []
 
 
+class TestStates:
+    def test_empty_and_error_states(self, running: Running) -> None:
+        """A window without data shows each view's empty state (and no verdict); a failing API shows the error with a retry that recovers."""
+        observed = drive(running, "states")
+        empty = observed["empty"]
+        assert empty["verdict"] == "insufficient_data"
+        assert [p["state"] for p in empty["overview"]] == ["ready", "empty"]
+        assert empty["overview"][1]["text"] == "No LCP samples in this range."
+        for view in ("trends", "distribution", "breakdowns", "attribution"):
+            assert [p["state"] for p in empty[view]] == ["empty"], (view, empty[view])
+        assert observed["error"].startswith("The database cannot be reached right now.")
+        assert observed["recovered"] > 0
+        assert observed["consoleErrors"] == []
+
+
 class TestFilters:
     def test_filters_change_the_url_and_the_numbers(self, running: Running) -> None:
-        """The device switch and an added route filter land in the URL, and the tiles then equal the API's numbers for that filter."""
-        observed = drive(running, "filters", route="/checkout")
+        """The device switch, an added route filter and the range picker (24 h, custom) land in the URL, and the tiles then equal the API's numbers for that selection."""
+        # The browser runs in UTC, so the custom window's local times are UTC.
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        custom_from, custom_to = today - timedelta(days=20), today - timedelta(days=6)
+        observed = drive(
+            running, "filters", route="/checkout",
+            customFrom=custom_from.strftime("%Y-%m-%dT%H:%M"), customTo=custom_to.strftime("%Y-%m-%dT%H:%M"),
+        )  # fmt: skip
         before, mobile, routed = observed["before"], observed["mobile"], observed["routed"]
         assert "device=mobile" in mobile["url"]
         assert "device=mobile" in routed["url"] and "route=%2Fcheckout" in routed["url"]
@@ -99,6 +121,20 @@ class TestFilters:
         assert_tiles_match(mobile, api_summary(running, mobile["window"], device="mobile"))
         assert_tiles_match(
             routed, api_summary(running, routed["window"], device="mobile", route="/checkout")
+        )
+        last_day, custom = observed["lastDay"], observed["custom"]
+        assert "range=24h" in last_day["url"] and "range=24h" in last_day["requested"]
+        assert_tiles_match(
+            last_day, api_summary(running, last_day["window"], device="mobile", route="/checkout")
+        )
+        assert custom["window"] == {
+            "from": custom_from.isoformat().replace("+00:00", "Z"),
+            "to": custom_to.isoformat().replace("+00:00", "Z"),
+            "tz": "UTC",
+        }
+        assert "from=" in custom["url"] and "range" not in custom["url"]
+        assert_tiles_match(
+            custom, api_summary(running, custom["window"], device="mobile", route="/checkout")
         )
         counts = [{t["metric"]: t["count"] for t in s["tiles"]} for s in (before, mobile, routed)]
         assert counts[0]["LCP"] > counts[1]["LCP"] > counts[2]["LCP"] > 0
