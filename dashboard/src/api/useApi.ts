@@ -43,39 +43,43 @@ export interface ApiState<T> {
 export function useApi<T>(path: string | null, params?: URLSearchParams): ApiState<T> {
   const { config, session, signOut } = useApiContext();
   const query = params?.toString() ?? '';
-  const [state, setState] = useState<{ key: string | null; data: T | null; error: Error | null; loading: boolean }>(
-    { key: null, data: null, error: null, loading: path != null },
-  );
+  const [state, setState] = useState<{ data: T | null; error: Error | null; loading: boolean }>({
+    data: null,
+    error: null,
+    loading: path != null,
+  });
   const [generation, setGeneration] = useState(0);
 
   useEffect(() => {
     if (path == null) {
-      setState({ key: null, data: null, error: null, loading: false });
+      setState({ data: null, error: null, loading: false });
       return;
     }
     const key = `${session.token}\n${path}?${query}`;
     const kept = cache.get(key);
-    const controller = new AbortController();
     let promise: Promise<unknown>;
     if (kept && Date.now() - kept.at < FRESH_MS) {
       promise = kept.promise;
     } else {
-      // Shared requests must not be aborted by one unmounting reader: no signal here.
+      // Shared by every reader of this URL, so one leaving does not abort it: the answer is kept.
       promise = getJson<T>(config, session.token, path, new URLSearchParams(query));
       remember(key, promise);
     }
-    setState((previous) => ({ key, data: previous.data, error: null, loading: true }));
+    let current = true;
+    setState((previous) => ({ data: previous.data, error: null, loading: true }));
     promise.then(
       (data) => {
-        if (!controller.signal.aborted) setState({ key, data: data as T, error: null, loading: false });
+        if (current) setState({ data: data as T, error: null, loading: false });
       },
       (error: Error) => {
-        if (controller.signal.aborted) return;
+        if (!current) return;
         if (error instanceof ApiError && error.signedOut) signOut('Your session has ended; sign in again.');
-        setState({ key, data: null, error, loading: false });
+        setState({ data: null, error, loading: false });
       },
     );
-    return () => controller.abort();
+    return () => {
+      current = false;
+    };
   }, [config, session.token, path, query, generation, signOut]);
 
   const reload = useCallback(() => {

@@ -153,12 +153,6 @@ export function DeviceSwitch({ state, navigate }: { state: ViewState; navigate: 
   );
 }
 
-function displayValue(dimension: Dimension, value: string): string {
-  if (value == '') return '(unknown)';
-  if (dimension == 'route' || dimension == 'country' || dimension == 'connection') return value;
-  return value;
-}
-
 /** Values to offer for a dimension: the fixed vocabularies, or the busiest seen in the range. */
 function useSuggestions(state: ViewState, dimension: Dimension, open: boolean): { values: string[]; loading: boolean } {
   const fixed = dimension == 'device' ? DEVICES : dimension == 'navigation_type' ? NAVIGATION_TYPES : null;
@@ -242,7 +236,7 @@ function AddFilter({ state, navigate, onClose }: { state: ViewState; navigate: N
           <option value="">{loading ? 'Loading values…' : values.length ? 'Choose…' : 'No values in this range'}</option>
           {values.map((v) => (
             <option key={v} value={v}>
-              {displayValue(dimension, v)}
+              {v}
             </option>
           ))}
         </select>

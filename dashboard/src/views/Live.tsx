@@ -31,7 +31,8 @@ interface LiveState {
 
 function useLive(projectId: number) {
   const { config, session, signOut } = useApiContext();
-  const model = useRef(new LiveModel(projectId));
+  const model = useRef<LiveModel>(null!);
+  model.current ??= new LiveModel(projectId);
   const [, redraw] = useReducer((n: number) => n + 1, 0);
   const [state, setState] = useState<LiveState>({ connection: 'connecting', detail: '', statuses: [], seeded: false });
 

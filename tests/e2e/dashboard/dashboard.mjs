@@ -375,6 +375,31 @@ const scenarios = {
     }
   },
 
+  /** A token for two projects: the picker, then the header's project switch. */
+  async projects() {
+    const browser = await launch();
+    try {
+      const { page } = browser;
+      await page.goto(url());
+      await page.getByRole('button', { name: 'Token' }).click();
+      await page.getByLabel('Token').fill(config.twoProjectToken);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Choose a project' }).waitFor();
+      const offered = await page.locator('.project-list button').allTextContents();
+      const pickerShot = await shot(page, 'project-picker');
+      await page.getByRole('button', { name: `Project ${config.projectId}`, exact: true }).click();
+      await page.locator('[data-testid="summary-panel"][data-state="ready"]').waitFor();
+      const picked = page.url();
+      await page.getByLabel('Project').selectOption(String(config.otherProjectId));
+      await page.waitForURL(new RegExp(`project=${config.otherProjectId}`));
+      await page.locator('[data-testid="summary-panel"][data-state="ready"]').waitFor();
+      const verdict = await page.getAttribute('[data-testid="verdict"]', 'data-status');
+      return { offered, picked, switched: page.url(), verdict, screenshots: [pickerShot], consoleErrors: browser.consoleErrors };
+    } finally {
+      await browser.close();
+    }
+  },
+
   /** A bad password says so; a 401 from the API (a token for someone else's project) signs out. */
   async errors() {
     const browser = await launch();

@@ -15,6 +15,7 @@ import redis
 
 from services.contracts.live import LiveBatch, LiveMetricValue, LivePageView, publish_batch
 from services.contracts.metrics import Metric, bin_of
+from services.contracts.tokens import mint_token
 from tests.e2e.dashboard.conftest import Running, drive
 
 METRICS = ("LCP", "INP", "CLS", "FCP", "TTFB")
@@ -72,6 +73,22 @@ class TestSignInAndOverview:
         assert_tiles_match(observed, summary)
         for tile in observed["tiles"]:
             assert "vs previous 7 days" in tile["change"], tile
+        assert observed["consoleErrors"] == []
+
+    def test_project_picker_and_switch(self, running: Running) -> None:
+        """A token for several projects offers a picker; the header then switches project, and an empty project has no verdict."""
+        other = running.project_id + 1000
+        token = mint_token(
+            running.stack.settings,
+            subject="x",
+            projects=[running.project_id, other],
+            lifetime_s=600,
+        )
+        observed = drive(running, "projects", twoProjectToken=token, otherProjectId=other)
+        assert observed["offered"] == [f"Project {running.project_id}", f"Project {other}"]
+        assert observed["picked"].endswith(f"?project={running.project_id}")
+        assert observed["switched"].endswith(f"?project={other}")
+        assert observed["verdict"] == "insufficient_data"
         assert observed["consoleErrors"] == []
 
     def test_failed_sign_in_and_refused_token(self, running: Running) -> None:
