@@ -223,10 +223,18 @@ const scenarios = {
         result.screenshots.push(await shot(page, name));
       }
       await page.setViewportSize(PHONE);
-      for (const [name, search] of Object.entries({ overview: base, breakdowns: `${base}&view=breakdowns` })) {
+      const phone = {
+        overview: base,
+        trends: `${base}&view=trends&p=p75,p95`,
+        breakdowns: `${base}&view=breakdowns`,
+        'attribution-inp': `${base}&view=attribution&metric=INP`,
+        live: `${base}&view=live`,
+      };
+      for (const [name, search] of Object.entries(phone)) {
         await page.goto(url(search));
         await page.locator('main section.panel').first().waitFor();
-        await settled(page);
+        if (name == 'live') await page.locator('[data-testid="live-panel"][data-connection="live"]').waitFor();
+        else await settled(page);
         result.views[`phone-${name}`] = {
           overflow: await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
         };

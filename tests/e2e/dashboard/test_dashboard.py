@@ -186,7 +186,7 @@ class TestViews:
         assert inp_groups["INP targets"] == 4 and inp_groups["Interaction types"] == 2
         cls_groups = {g["title"]: g["rows"] for g in views["attribution-cls"]["groups"]}
         assert cls_groups["Largest shift sources"] >= 3
-        assert len(observed["screenshots"]) == 10
+        assert len(observed["screenshots"]) == 13
         assert observed["consoleErrors"] == []
 
     def test_keyboard_alone_reaches_and_sorts_a_breakdown(self, running: Running) -> None:
