@@ -3,6 +3,14 @@
 # compose.yaml chooses the command. The build stage holds uv and its cache; the runtime
 # stage gets only the application and its virtualenv.
 
+# The browser SDK's bundles, which ingest serves at /sdk/vitals.js.
+FROM node:20.19.2-bookworm-slim AS sdk
+WORKDIR /sdk
+COPY sdk/package.json sdk/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY sdk/ ./
+RUN npm run build
+
 FROM python:3.11.13-slim-bookworm AS build
 # The same uv as scripts/provision.sh, so uv.lock is read exactly as it was written.
 ARG UV_VERSION=0.13.8
@@ -25,6 +33,7 @@ RUN useradd --system --user-group --uid 10001 --no-create-home --home-dir /nonex
 WORKDIR /app
 # Owned by root and read-only to the service user: a compromised process cannot alter code.
 COPY --from=build /app /app
+COPY --from=sdk /sdk/dist /app/sdk/dist
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1
