@@ -223,8 +223,8 @@ class TestEnvironment:
 
 
 class TestDockerfile:
-    def test_base_image_is_pinned_python_311_slim(self, dockerfile: list[str]) -> None:
-        """Every external base image is python 3.11 slim at an exact patch version."""
+    def test_base_images_are_pinned(self, dockerfile: list[str]) -> None:
+        """Every external base image is pinned to an exact patch version: python 3.11 slim for the services, node 20 slim for the SDK build."""
         stages = set()
         for line in dockerfile:
             if not line.upper().startswith("FROM "):
@@ -233,10 +233,13 @@ class TestDockerfile:
             image = words[1]
             if image not in stages:
                 name, tag = image_tag(image)
-                assert name == "python" and re.match(r"3\.11\.\d+-slim", tag), image
+                pinned = (name == "python" and re.match(r"3\.11\.\d+-slim", tag)) or (
+                    name == "node" and re.match(r"20\.\d+\.\d+-bookworm-slim", tag)
+                )
+                assert pinned, image
             if len(words) == 4 and words[2].upper() == "AS":
                 stages.add(words[3])
-        assert any(line.upper().startswith("FROM ") for line in dockerfile)
+        assert any(line.upper().startswith("FROM python:") for line in dockerfile)
 
     def test_dependencies_come_from_the_lock_file(self, dockerfile: list[str]) -> None:
         """Dependencies are installed by `uv sync --frozen --no-dev` with a pinned uv."""
