@@ -239,7 +239,7 @@ class TestDockerfile:
                 assert pinned, image
             if len(words) == 4 and words[2].upper() == "AS":
                 stages.add(words[3])
-        assert any(line.upper().startswith("FROM python:") for line in dockerfile)
+        assert any(line.startswith("FROM python:") for line in dockerfile)
 
     def test_dependencies_come_from_the_lock_file(self, dockerfile: list[str]) -> None:
         """Dependencies are installed by `uv sync --frozen --no-dev` with a pinned uv."""
