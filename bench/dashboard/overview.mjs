@@ -40,7 +40,13 @@ async function launch() {
 
 async function load(page) {
   await page.goto(config.url, { waitUntil: 'commit' });
-  await page.waitForFunction((name) => performance.getEntriesByName(name).length > 0, READY, { timeout: 60_000 });
+  await page.waitForFunction(
+    (name) => performance.getEntriesByName(name).length > 0 || document.querySelector('[data-state="error"]'),
+    READY,
+    { timeout: 120_000 },
+  );
+  const failed = await page.$$eval('[data-state="error"] [role="alert"]', (nodes) => nodes.map((n) => n.textContent));
+  if (failed.length) throw new Error(`the overview shows errors: ${failed.join('; ')}`);
   return page.evaluate((name) => {
     const ms = performance.getEntriesByName(name)[0].startTime;
     const navigation = performance.getEntriesByType('navigation')[0];
