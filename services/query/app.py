@@ -14,7 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.contracts.database import create_pool, ping
+from services.contracts.database import ping
 from services.contracts.errors import EXCEPTION_HANDLERS, ExceptionHandlers, error_response
 from services.contracts.health import CHECK_TIMEOUT_S, health_router
 from services.contracts.logging import configure_logging
@@ -24,6 +24,7 @@ from services.query.attribution import attribution_view
 from services.query.auth import SECURITY, authorize_project
 from services.query.breakdown import breakdown_view
 from services.query.cache import ResultCache
+from services.query.connections import reader_pool
 from services.query.crux import query_record_view
 from services.query.histogram import histogram_view
 from services.query.login import issue_token
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.db = await create_pool(settings, SERVICE, read_only=True)
+        app.state.db = await reader_pool(settings, SERVICE)
         app.state.cache = async_redis(settings, settings.cache_url)
         app.state.results = ResultCache(app.state.cache)
         app.state.flights = SingleFlight()

@@ -46,7 +46,16 @@ RAW_COLUMNS = frozenset(
 )
 PAGES = Family("pages", "vitals_hourly", "vitals_daily", frozenset({"page_id", "device"}))
 # Smallest first: the first family that answers a query is the cheapest to read.
-FAMILIES: tuple[Family, ...] = (PAGES,)
+TOTALS = Family("totals", "vitals_totals_hourly", "vitals_totals_daily", frozenset())
+DEVICES = Family("devices", "vitals_device_hourly", "vitals_device_daily", frozenset({"device"}))
+ROUTES = Family(
+    "routes", "vitals_route_hourly", "vitals_route_daily", frozenset({"route", "device"})
+)
+CLIENTS = Family(
+    "clients", "vitals_client_hourly", "vitals_client_daily",
+    frozenset({"device", "browser", "country"}),
+)  # fmt: skip
+FAMILIES: tuple[Family, ...] = (TOTALS, DEVICES, ROUTES, CLIENTS, PAGES)
 
 
 class Interval(NamedTuple):
@@ -60,6 +69,17 @@ class Plan(msgspec.Struct, frozen=True):
     daily: tuple[Interval, ...] = ()
     hourly: tuple[Interval, ...] = ()
     raw: tuple[Interval, ...] = ()
+
+    def aligned_relation(self) -> str | None:
+        """The rollup whose buckets are exactly the slots, one each, if there is one."""
+        if self.family is None or self.raw or (self.daily and self.hourly):
+            return None
+        intervals, width = (self.hourly, HOUR) if self.hourly else (self.daily, DAY)
+        if len(intervals) != 1 or (intervals[0].end - intervals[0].start) / width != len(
+            self.boundaries
+        ):
+            return None
+        return self.family.hourly if self.hourly else self.family.daily
 
 
 def choose_family(dimensions: frozenset[Dimension]) -> Family | None:

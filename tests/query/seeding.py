@@ -31,8 +31,37 @@ RECOUNT = (
     """INSERT INTO vitals_daily (bucket, project_id, metric, page_id, device, rating, bin, samples)
        SELECT time_bucket('1 day', bucket), project_id, metric, page_id, device, rating, bin, sum(samples)
        FROM vitals_hourly GROUP BY 1, 2, 3, 4, 5, 6, 7""",
+    """INSERT INTO vitals_totals_hourly (bucket, project_id, metric, rating, bin, samples)
+       SELECT time_bucket('1 hour', time), project_id, metric, rating, bin, count(*)
+       FROM vitals GROUP BY 1, 2, 3, 4, 5""",
+    """INSERT INTO vitals_totals_daily (bucket, project_id, metric, rating, bin, samples)
+       SELECT time_bucket('1 day', bucket), project_id, metric, rating, bin, sum(samples)
+       FROM vitals_totals_hourly GROUP BY 1, 2, 3, 4, 5""",
+    """INSERT INTO vitals_device_hourly (bucket, project_id, metric, device, rating, bin, samples)
+       SELECT time_bucket('1 hour', time), project_id, metric, device, rating, bin, count(*)
+       FROM vitals GROUP BY 1, 2, 3, 4, 5, 6""",
+    """INSERT INTO vitals_device_daily (bucket, project_id, metric, device, rating, bin, samples)
+       SELECT time_bucket('1 day', bucket), project_id, metric, device, rating, bin, sum(samples)
+       FROM vitals_device_hourly GROUP BY 1, 2, 3, 4, 5, 6""",
+    """INSERT INTO vitals_route_hourly (bucket, project_id, metric, route, device, rating, bin, samples)
+       SELECT time_bucket('1 hour', v.time), v.project_id, v.metric, p.route, v.device, v.rating, v.bin, count(*)
+       FROM vitals AS v JOIN pages AS p ON p.id = v.page_id GROUP BY 1, 2, 3, 4, 5, 6, 7""",
+    """INSERT INTO vitals_route_daily (bucket, project_id, metric, route, device, rating, bin, samples)
+       SELECT time_bucket('1 day', bucket), project_id, metric, route, device, rating, bin, sum(samples)
+       FROM vitals_route_hourly GROUP BY 1, 2, 3, 4, 5, 6, 7""",
+    """INSERT INTO vitals_client_hourly (bucket, project_id, metric, device, browser, country, rating, bin, samples)
+       SELECT time_bucket('1 hour', time), project_id, metric, device, browser, country, rating, bin, count(*)
+       FROM vitals GROUP BY 1, 2, 3, 4, 5, 6, 7, 8""",
+    """INSERT INTO vitals_client_daily (bucket, project_id, metric, device, browser, country, rating, bin, samples)
+       SELECT time_bucket('1 day', bucket), project_id, metric, device, browser, country, rating, bin, sum(samples)
+       FROM vitals_client_hourly GROUP BY 1, 2, 3, 4, 5, 6, 7, 8""",
 )
-ROLLUPS = ("vitals_hourly", "vitals_daily")
+# Sources before the rollups built on them (the refresh order on the Timescale edition).
+ROLLUPS = (
+    "vitals_hourly", "vitals_daily", "vitals_totals_hourly", "vitals_totals_daily",
+    "vitals_device_hourly", "vitals_device_daily", "vitals_route_hourly", "vitals_route_daily",
+    "vitals_client_hourly", "vitals_client_daily",
+)  # fmt: skip
 
 
 @dataclass

@@ -23,7 +23,7 @@ from services.query.app import create_app
 from services.query.cache import CLOSED_TTL_S, OPEN_TTL_S
 from services.query.singleflight import SingleFlight
 from tests.query.conftest import bearer
-from tests.query.seeding import Seeder, Vital
+from tests.query.seeding import ROLLUPS, Seeder, Vital
 from tests.support.processes import RedisServer, ServiceProcess, uvicorn_service
 
 CLOSED = {"from": "2025-03-03T00:00:00Z", "to": "2025-03-04T00:00:00Z"}
@@ -79,7 +79,7 @@ class TestResultCache:
         """After the data is deleted, a repeated closed-range query still answers the cached numbers without a statement."""
         project = await seed_lcp(seed, "shop", [1000.0, 2000.0, 3000.0])
         assert await lcp_count(client, query_settings, project) == 3
-        await db.execute("TRUNCATE vitals, vitals_hourly, vitals_daily")
+        await db.execute(f"TRUNCATE vitals, {', '.join(ROLLUPS)}")
         before = statements()
         assert await lcp_count(client, query_settings, project) == 3
         assert statements() == before

@@ -154,7 +154,7 @@ class TestBuckets:
         assert (chart[0].start, chart[-1].end) == (at(0, 1), at(0, 5))
 
     def test_derived_width(self) -> None:
-        """Without a width, the smallest that keeps the chart at 400 buckets or fewer is chosen."""
+        """Without a width, the smallest that keeps the chart at 400 buckets or fewer is chosen, in whole hours past two days."""
         assert choose_width(None, TimeRange(at(0), at(1))) == "5m"
-        assert choose_width(None, TimeRange(at(0), at(7))) == "30m"
+        assert choose_width(None, TimeRange(at(0), at(7))) == "1h"
         assert choose_width(None, TimeRange(at(0), at(365))) == "1d"

@@ -7,6 +7,11 @@ that sample's exact value. `q·n` is a float8 product, as in numpy, so ranks agr
 exactly at integer boundaries. Rating is part of a bin's key (one bin may straddle a
 threshold), so the walk orders by (bin, rating): rating counts are exact, and so is the
 rating of the p75 sample.
+
+Two statements share the walk. QUANTILES sums the plan's sources per (slot, key, metric,
+rating, bin) first, which folds many rollup and raw rows into few. ALIGNED serves a
+series whose every slot is one bucket of one rollup: nothing folds there, and reading
+the rollup's (metric, bucket, bin, rating) index in order lets the walk skip sorting.
 """
 
 from __future__ import annotations
@@ -17,11 +22,29 @@ import msgspec
 from services.query.filters import Dimension, Filters
 from services.query.instruments import STATEMENTS
 from services.query.plan import Plan
-from services.query.reads.sources import Params, samples_union
+from services.query.reads.sources import Params, add_filters, filter_clauses, samples_union
 
 Db = asyncpg.Pool | asyncpg.Connection
 
-QUANTILES = """
+# The walk over `walk` rows (slot, key, metric, rating, bin, n, cumulative, total).
+_PERCENTILES = """
+SELECT slot, key, metric, sum(n)::bigint AS total,
+       coalesce(sum(n) FILTER (WHERE rating = 0), 0)::bigint AS good,
+       coalesce(sum(n) FILTER (WHERE rating = 1), 0)::bigint AS needs_improvement,
+       coalesce(sum(n) FILTER (WHERE rating = 2), 0)::bigint AS poor,
+       min(bin) FILTER (WHERE cumulative >= ceil(0.50::float8 * total)) AS p50,
+       min(bin) FILTER (WHERE cumulative >= ceil(0.75::float8 * total)) AS p75,
+       min(bin) FILTER (WHERE cumulative >= ceil(0.90::float8 * total)) AS p90,
+       min(bin) FILTER (WHERE cumulative >= ceil(0.95::float8 * total)) AS p95,
+       min(bin) FILTER (WHERE cumulative >= ceil(0.99::float8 * total)) AS p99,
+       min(bin::int * 4 + rating) FILTER (WHERE cumulative >= ceil(0.75::float8 * total))
+           AS p75_key
+FROM walk
+GROUP BY slot, key, metric
+"""
+
+QUANTILES = (
+    """
 WITH counts AS (
     SELECT width_bucket(u.t, $3::timestamptz[]) AS slot, u.key, u.metric, u.rating, u.bin,
            sum(u.samples)::bigint AS n
@@ -34,21 +57,28 @@ WITH counts AS (
                         ROWS UNBOUNDED PRECEDING)::bigint AS cumulative,
            sum(n) OVER (PARTITION BY slot, key, metric)::bigint AS total
     FROM counts
+)"""
+    + _PERCENTILES
 )
-SELECT slot, key, metric, sum(n)::bigint AS total,
-       coalesce(sum(n) FILTER (WHERE rating = 0), 0)::bigint AS good,
-       coalesce(sum(n) FILTER (WHERE rating = 1), 0)::bigint AS needs_improvement,
-       coalesce(sum(n) FILTER (WHERE rating = 2), 0)::bigint AS poor,
-       min(bin) FILTER (WHERE cumulative >= ceil(0.50::float8 * total)) AS p50,
-       min(bin) FILTER (WHERE cumulative >= ceil(0.75::float8 * total)) AS p75,
-       min(bin) FILTER (WHERE cumulative >= ceil(0.90::float8 * total)) AS p90,
-       min(bin) FILTER (WHERE cumulative >= ceil(0.95::float8 * total)) AS p95,
-       min(bin) FILTER (WHERE cumulative >= ceil(0.99::float8 * total)) AS p99,
-       (array_agg(rating ORDER BY bin, rating)
-            FILTER (WHERE cumulative >= ceil(0.75::float8 * total)))[1] AS p75_rating
-FROM walk
-GROUP BY slot, key, metric
+
+# $1 project, $2 the one metric, [$3, $4) the window; slot is the bucket's index in $5.
+ALIGNED = (
+    """
+WITH walk AS (
+    SELECT r.bucket AS slot, NULL::text AS key, r.metric, r.rating, r.bin, r.samples AS n,
+           sum(r.samples) OVER (PARTITION BY r.bucket ORDER BY r.bin, r.rating
+                                ROWS UNBOUNDED PRECEDING)::bigint AS cumulative,
+           sum(r.samples) OVER (PARTITION BY r.bucket)::bigint AS total
+    FROM {relation} AS r
+    WHERE r.project_id = $1 AND r.metric = $2 AND r.bucket >= $3 AND r.bucket < $4{filters}
+), per_bucket AS ("""
+    + _PERCENTILES
+    + """)
+SELECT width_bucket(slot, $5::timestamptz[]) AS slot, key, metric, total, good,
+       needs_improvement, poor, p50, p75, p90, p95, p99, p75_key
+FROM per_bucket
 """
+)
 
 BIN_COUNTS = """
 SELECT u.metric, u.rating, u.bin, sum(u.samples)::bigint AS n
@@ -74,8 +104,12 @@ class QuantileRow(msgspec.Struct, frozen=True):
     p90: int
     p95: int
     p99: int
-    p75_rating: int  # the rating of the p75 sample itself, exact even when its bin
-    # straddles a threshold
+    p75_key: int  # bin * 4 + rating of the p75 sample: its rating is exact even where the
+    # bin straddles a threshold
+
+    @property
+    def p75_rating(self) -> int:
+        return self.p75_key & 3
 
 
 class BinCount(msgspec.Struct, frozen=True):
@@ -83,6 +117,23 @@ class BinCount(msgspec.Struct, frozen=True):
     rating: int
     bin: int
     n: int
+
+
+def _statement(
+    plan: Plan, metrics: list[int], filters: Filters, group: Dimension | None, params: Params
+) -> str:
+    aligned = plan.aligned_relation()
+    if aligned is not None and group is None and len(metrics) == 1:
+        (window,) = plan.hourly or plan.daily
+        params.values[1] = metrics[0]
+        params.add(window.start)
+        params.add(window.end)
+        params.add(list(plan.boundaries))
+        assert plan.family is not None
+        clauses = filter_clauses(plan.family.columns, add_filters(filters, params))
+        return ALIGNED.format(relation=aligned, filters=clauses)
+    params.add(list(plan.boundaries))
+    return QUANTILES.format(union=samples_union(plan, filters, group, params))
 
 
 async def fetch_quantiles(
@@ -94,8 +145,8 @@ async def fetch_quantiles(
     filters: Filters,
     group: Dimension | None = None,
 ) -> list[QuantileRow]:
-    params = Params(project_id, metrics, list(plan.boundaries))
-    sql = QUANTILES.format(union=samples_union(plan, filters, group, params))
+    params = Params(project_id, metrics)
+    sql = _statement(plan, metrics, filters, group, params)
     STATEMENTS.labels("quantiles").inc()
     rows = await db.fetch(sql, *params.values)
     return [QuantileRow(**dict(row.items())) for row in rows]

@@ -15,13 +15,20 @@ from typing import NamedTuple
 from services.query.filters import Dimension, Filters
 from services.query.plan import RAW_COLUMNS, RAW_TABLE, Interval, Plan
 
-# $1 is always the project, $2 the metrics: every branch is filtered by both.
+# $1 is always the project, $2 the metrics: every branch is filtered by both. Each interval
+# drives its own index range scan: OFFSET 0 keeps the planner from flattening the lateral
+# subquery into a join that scans every chunk and filters afterwards.
 _BRANCH = """
-    SELECT r.{time} AS t, r.metric, r.rating, r.bin, {samples} AS samples, {key} AS key
+    SELECT s.t, s.metric, s.rating, s.bin, s.samples, s.key
     FROM unnest(${lo}::timestamptz[], ${hi}::timestamptz[]) AS w (lo, hi)
-    JOIN {relation} AS r ON r.{time} >= w.lo AND r.{time} < w.hi{join}
-    WHERE r.project_id = $1 AND r.metric = ANY($2::smallint[]){filters}"""
-_PAGE_JOIN = "\n    JOIN pages AS p ON p.id = r.page_id AND p.project_id = $1"
+    CROSS JOIN LATERAL (
+        SELECT r.{time} AS t, r.metric, r.rating, r.bin, {samples} AS samples, {key} AS key
+        FROM {relation} AS r{join}
+        WHERE r.project_id = $1 AND r.metric = ANY($2::smallint[])
+          AND r.{time} >= w.lo AND r.{time} < w.hi{filters}
+        OFFSET 0
+    ) AS s"""
+_PAGE_JOIN = "\n        JOIN pages AS p ON p.id = r.page_id AND p.project_id = $1"
 _NO_KEY = "NULL::text"
 
 # Filters on a column the relation's rows carry.
@@ -94,7 +101,7 @@ def filter_clauses(columns: frozenset[str], filter_params: dict[Dimension, int])
     clauses = []
     for dimension, n in filter_params.items():
         fragment = _COLUMN_FILTERS if dimension in columns else _PAGE_FILTERS
-        clauses.append("\n      AND " + fragment[dimension].format(n=n))
+        clauses.append("\n          AND " + fragment[dimension].format(n=n))
     return "".join(clauses)
 
 

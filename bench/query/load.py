@@ -1,0 +1,120 @@
+"""Load the benchmark database: 30 days of one busy project plus background projects.
+
+Rows go in with COPY, a day at a time; the rollups are then built as production builds
+them: refreshed continuous aggregates on the Timescale edition, and on the Apache edition
+recounted from raw rows into exactly the rows the workers keep.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from bench.query.dataset import Site, pages
+from services.cli.migrations import detect_edition, migrate
+from tests.query.seeding import RECOUNT, ROLLUPS, VITALS_COLUMNS
+
+BACKGROUND_PROJECTS = 10
+BACKGROUND_PAGE_VIEWS = 2_000  # a day, each
+MARKER = "CREATE TABLE IF NOT EXISTS bench_load (days int, page_views int, loaded_at timestamptz)"
+
+
+def database_url(base_url: str, name: str) -> str:
+    base, _, query = base_url.partition("?")
+    return base.rsplit("/", 1)[0] + "/" + name + (("?" + query) if query else "")
+
+
+async def recreate(base_url: str, name: str) -> None:
+    admin = await asyncpg.connect(database_url(base_url, "postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+
+
+async def already_loaded(url: str, days: int, page_views: int) -> bool:
+    try:
+        connection = await asyncpg.connect(url)
+    except asyncpg.InvalidCatalogNameError:
+        return False
+    try:
+        await connection.execute(MARKER)
+        row = await connection.fetchrow("SELECT days, page_views FROM bench_load")
+        return row is not None and tuple(row) == (days, page_views)
+    finally:
+        await connection.close()
+
+
+async def load(url: str, *, end: datetime, days: int, page_views: int) -> dict[str, float]:
+    """Fill an empty, migrated database; returns seconds per phase."""
+    timings: dict[str, float] = {}
+    connection = await asyncpg.connect(url)
+    try:
+        await migrate(connection)
+        started = time.perf_counter()
+        sites = [await _site(connection, "shop", page_views, seed=1)]
+        for index in range(BACKGROUND_PROJECTS):
+            sites.append(
+                await _site(
+                    connection, f"background-{index}", BACKGROUND_PAGE_VIEWS, seed=100 + index
+                )
+            )
+        for day in range(days):
+            start = end - timedelta(days=days - day)
+            for site, count in sites:
+                await connection.copy_records_to_table(
+                    "vitals", records=site.day(start, count), columns=VITALS_COLUMNS
+                )
+            print(f"  day {day + 1}/{days} copied", flush=True)
+        timings["copy_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        await build_rollups(connection)
+        timings["rollups_s"] = time.perf_counter() - started
+        await connection.execute("VACUUM ANALYZE")
+        await connection.execute(MARKER)
+        await connection.execute("INSERT INTO bench_load VALUES ($1, $2, now())", days, page_views)
+    finally:
+        await connection.close()
+    return timings
+
+
+async def _site(
+    connection: asyncpg.Connection, slug: str, page_views: int, seed: int
+) -> tuple[Site, int]:
+    project_id: int = await connection.fetchval(
+        "INSERT INTO projects (slug, name) VALUES ($1, $1) RETURNING id", slug
+    )
+    site_pages = pages()
+    rows = await connection.fetch(
+        """INSERT INTO pages (project_id, host, path, route)
+           SELECT $1, h, p, r FROM unnest($2::text[], $3::text[], $4::text[]) AS t (h, p, r)
+           RETURNING id, path""",
+        project_id, *map(list, zip(*site_pages, strict=True)),
+    )  # fmt: skip
+    ids = {row["path"]: row["id"] for row in rows}
+    return Site(project_id, [ids[path] for _, path, _ in site_pages], seed), page_views
+
+
+async def build_rollups(connection: asyncpg.Connection) -> None:
+    if await detect_edition(connection) == "timescale":
+        for name in ROLLUPS:  # sources before the rollups built on them
+            await connection.execute(f"CALL refresh_continuous_aggregate('{name}', NULL, NULL)")
+        return
+    await connection.execute(f"TRUNCATE {', '.join(ROLLUPS)}")
+    await connection.execute("SET work_mem = '512MB'")  # recounting 30 M rows sorts a lot
+    for statement in RECOUNT:
+        await connection.execute(statement)
+
+
+async def rollup_sizes(url: str) -> dict[str, int]:
+    connection = await asyncpg.connect(url)
+    try:
+        sizes = {"vitals": await connection.fetchval("SELECT count(*) FROM vitals")}
+        for name in ROLLUPS:
+            sizes[name] = await connection.fetchval(f"SELECT count(*) FROM {name}")
+        return sizes
+    finally:
+        await connection.close()

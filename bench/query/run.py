@@ -1,0 +1,157 @@
+"""`make bench-query`: read-path latency over 30 days of one busy project.
+
+Loads the benchmark database once (bench/query/load.py; reused while its shape matches),
+starts the query service as production runs it (uvicorn, its own cache Redis), and times
+each view over HTTP: cold (`Cache-Control: no-cache`, so the database answers) and warm
+(from the cache). The baseline is the same summary computed exactly with
+`percentile_cont` over the raw hypertable. The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench.query.load import already_loaded, database_url, load, recreate, rollup_sizes
+from services.contracts.settings import Settings
+from services.contracts.tokens import mint_token
+from tests.support.processes import RedisServer, uvicorn_service
+
+DATABASE = "vitals_query_bench"
+WINDOW = {"range": "last 30d"}  # --days should stay 30 for these to span the data
+VIEWS: dict[str, tuple[str, dict[str, Any]]] = {
+    "summary": ("summary", WINDOW),
+    "timeseries_hourly": ("timeseries", {**WINDOW, "metric": "LCP", "bucket": "1h"}),
+    "route_breakdown_top50": ("breakdown", {**WINDOW, "metric": "LCP", "dimension": "route",
+                                            "limit": 50}),
+    "summary_browser_country": ("summary", {**WINDOW, "browser": "Chrome", "country": "US"}),
+}  # fmt: skip
+# The summary's numbers, exactly, from raw rows: both periods, every metric.
+BASELINE = """
+SELECT metric, time >= $2 AS current, count(*),
+       percentile_cont(ARRAY[0.5, 0.75, 0.9, 0.95, 0.99]) WITHIN GROUP (ORDER BY value),
+       count(*) FILTER (WHERE rating = 0), count(*) FILTER (WHERE rating = 1),
+       count(*) FILTER (WHERE rating = 2)
+FROM vitals
+WHERE project_id = $1 AND time >= $2 - ($3 - $2) AND time < $3
+GROUP BY 1, 2
+"""
+
+
+def percentiles_ms(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+    return statistics.median(ordered) * 1000, p95 * 1000
+
+
+async def time_view(
+    http: httpx.AsyncClient, path: str, params: dict[str, Any], calls: int, *, cold: bool
+) -> list[float]:
+    headers = {"Cache-Control": "no-cache"} if cold else {}
+    if not cold:
+        (await http.get(path, params=params)).raise_for_status()  # fill the cache
+    durations = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        response = await http.get(path, params=params, headers=headers)
+        durations.append(time.perf_counter() - started)
+        response.raise_for_status()
+    return durations
+
+
+async def time_baseline(url: str, project_id: int, days: int, calls: int) -> list[float]:
+    """The summary's window as the service resolves `last 30d`: ending at the next hour."""
+    connection = await asyncpg.connect(url)
+    try:
+        end = await connection.fetchval("SELECT date_trunc('hour', now()) + interval '1 hour'")
+        start = end - timedelta(days=days)
+        durations = []
+        for _ in range(calls):
+            started = time.perf_counter()
+            await connection.fetch(BASELINE, project_id, start, end)
+            durations.append(time.perf_counter() - started)
+        return durations
+    finally:
+        await connection.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--page-views", type=int, default=200_000, help="a day, busy project")
+    parser.add_argument("--calls", type=int, default=25)
+    parser.add_argument("--baseline-calls", type=int, default=20)
+    parser.add_argument("--reload", action="store_true", help="rebuild the database")
+    args = parser.parse_args()
+
+    base = Settings.from_env()
+    url = database_url(base.database_url, DATABASE)
+    if args.reload or not await already_loaded(url, args.days, args.page_views):
+        print(
+            f"loading {DATABASE}: {args.days} days x {args.page_views} page views ...", flush=True
+        )
+        await recreate(base.database_url, DATABASE)
+        now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        timings = await load(url, end=now, days=args.days, page_views=args.page_views)
+        print(f"loaded in {timings}", flush=True)
+    sizes = await rollup_sizes(url)
+    for name, rows in sizes.items():
+        print(f"  {name:28} {rows:>12,} rows")
+
+    cache = RedisServer(appendonly=False, policy="allkeys-lru").start()
+    settings = Settings(
+        database_url=url, redis_url=cache.url, cache_redis_url=cache.url,
+        jwt_secret=base.require_jwt_secret(), log_level="warning",
+    )  # fmt: skip
+    service = uvicorn_service("query-bench", "services.query.app:create_app", settings)
+    results: dict[str, Any] = {}
+    try:
+        service.wait_healthy(120)
+        project_id = 1  # the busy project is created first
+        token = mint_token(settings, subject="bench", projects=[project_id], lifetime_s=3600)
+        async with httpx.AsyncClient(
+            base_url=service.url, headers={"Authorization": f"Bearer {token}"}, timeout=120
+        ) as http:
+            for name, (view, params) in VIEWS.items():
+                path = f"/v1/projects/{project_id}/{view}"
+                cold = percentiles_ms(await time_view(http, path, params, args.calls, cold=True))
+                warm = percentiles_ms(await time_view(http, path, params, args.calls, cold=False))
+                results[name] = {"cold_p50_ms": cold[0], "cold_p95_ms": cold[1],
+                                 "warm_p50_ms": warm[0], "warm_p95_ms": warm[1]}  # fmt: skip
+                print(f"  {name:26} cold p50 {cold[0]:8.1f} ms  p95 {cold[1]:8.1f} ms"
+                      f"   warm p50 {warm[0]:6.2f} ms  p95 {warm[1]:6.2f} ms",
+                      flush=True)  # fmt: skip
+        baseline = percentiles_ms(
+            await time_baseline(url, project_id, args.days, args.baseline_calls)
+        )
+        label = "baseline percentile_cont"
+        print(f"  {label:26} p50 {baseline[0]:8.1f} ms  p95 {baseline[1]:8.1f} ms")
+    finally:
+        service.stop()
+        cache.cleanup()
+    summary = results["summary"]
+    print(
+        json.dumps(
+            {
+                "summary_cold_p95_ms": round(summary["cold_p95_ms"], 2),
+                "summary_warm_p95_ms": round(summary["warm_p95_ms"], 3),
+                "baseline_exact_p95_ms": round(baseline[1], 1),
+                "speedup": round(baseline[1] / summary["cold_p95_ms"], 1),
+                "max_cold_p95_ms": round(max(r["cold_p95_ms"] for r in results.values()), 2),
+                "views": results,
+                "rows": sizes,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
