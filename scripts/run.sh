@@ -23,7 +23,9 @@ createdb_if_missing() {
 createdb_if_missing || echo "note: could not create the database; assuming it exists" >&2
 vitals migrate
 
-if ! vitals project list | grep -q '"slug": "demo"'; then
+# Captured first: `grep -q` closing the pipe early would make `vitals` fail on EPIPE.
+projects=$(vitals project list)
+if ! grep -q '"slug": "demo"' <<<"$projects"; then
   vitals project create demo --name "Demo site" >/dev/null
 fi
 # The key is shown only once, so the demo keeps its copy under .local/.
