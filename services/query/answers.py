@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import asyncpg
 import msgspec
+import structlog
 from litestar import Request
 
 from services.query.cache import ResultCache, cache_key, ttl_for
@@ -19,6 +21,8 @@ T = TypeVar("T", bound=msgspec.Struct)
 R = TypeVar("R")
 Compute = Callable[[], Coroutine[Any, Any, R]]
 NO_CACHE = "no-cache"  # Cache-Control: no-cache computes afresh (and refreshes the entry)
+
+log = structlog.get_logger()
 
 
 async def answer(
@@ -43,7 +47,10 @@ async def answer(
             return msgspec.json.decode(cached, type=kind)
 
     async def work() -> T:
+        started = time.perf_counter()
         value = await guarded(compute)
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        log.debug("view_computed", view=view, project_id=project_id, duration_ms=elapsed_ms)
         ttl_s = ttl_for(window_end, datetime.now(UTC))
         await results.set(key, msgspec.json.encode(value), ttl_s)
         return value

@@ -222,6 +222,9 @@ def project_for(request: Request[Any, Any, Any], project_id: int | None) -> int:
     security=SECURITY,
     status_code=200,
     summary="A Chrome UX Report API record over this project's data (last 28 days)",
+    description="The body is CrUX's (`origin` or `url`, `formFactor`, `metrics`); the "
+    "project is `project_id`, or the token's only project. 404 `not_found` when there is "
+    "no data, as CrUX answers.",
 )
 async def query_record_view(
     *,

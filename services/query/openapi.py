@@ -14,7 +14,11 @@ time-series buckets to local wall-clock time.
 
 **Filters.** `route`, `device`, `browser`, `os`, `country`, `connection`,
 `navigation_type`; several values of one filter match any of them, several filters must
-all match.
+all match. Rollups answer queries filtered or grouped by route and device, or by device,
+browser and country; `os`, `connection` and `navigation_type` (and route combined with
+browser or country) are answered from raw rows, which are slower over long windows and
+kept for a shorter time (35 days by default; rollups keep 90 days of hours, 2 years of
+days). Attribution always reads raw rows.
 
 **Percentiles** are nearest-rank: for n samples and quantile q, the sample of rank
 ceil(q·n) in ascending order (numpy's `quantile(..., method="inverted_cdf")`, PostgreSQL's
