@@ -1,11 +1,14 @@
-"""Exact rollup maintenance for the Apache edition, where `vitals_hourly` and `vitals_daily`
-are plain hypertables instead of continuous aggregates.
+"""Exact rollup maintenance for the Apache edition, where the rollups (0003 and 0006) are
+plain hypertables instead of continuous aggregates.
 
-Each row the raw upsert wrote adds one sample at its (bucket, page, device, rating, bin);
-a row it replaced takes one away at the old row's. The buckets are computed by SQL's
-`time_bucket`, exactly as the Timescale edition's continuous aggregates compute them.
-Rows that reach zero are deleted, so both editions hold the same rows: a continuous
-aggregate has no zero-count groups either.
+Each row the raw upsert wrote adds one sample to every rollup, at its coordinates there;
+a row it replaced takes one away at the old row's. A rollup family is a projection of
+the same delta rows: `vitals_*` keeps the page, `vitals_totals_*` nothing, `vitals_device_*`
+the device, `vitals_route_*` the page's route (as `pages` says now, like the continuous
+aggregate's join) and device, `vitals_client_*` device, browser and country. Buckets are
+computed by SQL's `time_bucket`, exactly as the Timescale edition's continuous aggregates
+compute them. Rows that reach zero are deleted, so both editions hold the same rows: a
+continuous aggregate has no zero-count groups either.
 
 Exactness needs the replaced row's values as they were when the upsert replaced it;
 store.py guarantees that by serialising writers per project (advisory lock).
@@ -19,36 +22,62 @@ import msgspec
 
 from services.contracts.database import Connection
 
-# The delta rows, one per sample added (+1) or removed (-1).
+# The delta rows, one per sample added (+1) or removed (-1), with the page's route.
 _DELTAS = """
-unnest($1::timestamptz[], $2::int[], $3::int2[], $4::int8[], $5::int2[], $6::int2[],
-       $7::int2[], $8::int[])
-    AS d(time, project_id, metric, page_id, device, rating, bin, delta)
+(SELECT d.*, pg.route
+ FROM unnest($1::timestamptz[], $2::int[], $3::int2[], $4::int8[], $5::int2[], $6::int2[],
+             $7::int2[], $8::text[], $9::text[], $10::int[])
+      AS d(time, project_id, metric, page_id, device, rating, bin, browser, country, delta)
+ JOIN pages pg ON pg.id = d.page_id) AS d
 """
-_APPLY = """
-INSERT INTO {table} AS r (bucket, project_id, metric, page_id, device, rating, bin, samples)
-SELECT time_bucket(INTERVAL '{width}', d.time), d.project_id, d.metric, d.page_id, d.device,
-       d.rating, d.bin, sum(d.delta)
-FROM {deltas}
-GROUP BY 1, 2, 3, 4, 5, 6, 7
+
+
+class Family(msgspec.Struct, frozen=True):
+    """A rollup family: its tables' stem and the dimensions it keeps beside the basics."""
+
+    stem: str
+    dimensions: tuple[str, ...]
+
+
+FAMILIES = (
+    Family("vitals", ("page_id", "device")),
+    Family("vitals_totals", ()),
+    Family("vitals_device", ("device",)),
+    Family("vitals_route", ("route", "device")),
+    Family("vitals_client", ("device", "browser", "country")),
+)
+WIDTHS = (("hourly", "1 hour"), ("daily", "1 day"))
+
+
+def _apply(family: Family, suffix: str, width: str) -> str:
+    keys = ["project_id", "metric", *family.dimensions, "rating", "bin"]
+    key_list = ", ".join(keys)
+    picked = ", ".join(f"d.{k}" for k in keys)
+    return f"""
+INSERT INTO {family.stem}_{suffix} AS r (bucket, {key_list}, samples)
+SELECT time_bucket(INTERVAL '{width}', d.time) AS bucket, {picked}, sum(d.delta)
+FROM {_DELTAS}
+GROUP BY bucket, {picked}
 HAVING sum(d.delta) <> 0
-ORDER BY 2, 1, 3, 4, 5, 6, 7  -- the primary key's order: one row-lock order for all writers
-ON CONFLICT (project_id, bucket, metric, page_id, device, rating, bin)
-DO UPDATE SET samples = r.samples + excluded.samples
+ORDER BY {picked}, bucket  -- one row-lock order for all writers
+ON CONFLICT (bucket, {key_list}) DO UPDATE SET samples = r.samples + excluded.samples
 """
-_DELETE_EMPTY = """
-DELETE FROM {table} AS r
-USING (SELECT DISTINCT time_bucket(INTERVAL '{width}', d.time) AS bucket, d.project_id,
-              d.metric, d.page_id, d.device, d.rating, d.bin
-       FROM {deltas} WHERE d.delta < 0) AS k
-WHERE r.project_id = k.project_id AND r.bucket = k.bucket AND r.metric = k.metric
-  AND r.page_id = k.page_id AND r.device = k.device AND r.rating = k.rating AND r.bin = k.bin
-  AND r.samples = 0
+
+
+def _delete_empty(family: Family, suffix: str, width: str) -> str:
+    keys = ["project_id", "metric", *family.dimensions, "rating", "bin"]
+    picked = ", ".join(f"d.{k}" for k in keys)
+    matches = " AND ".join(f"r.{k} = k.{k}" for k in ["bucket", *keys])
+    return f"""
+DELETE FROM {family.stem}_{suffix} AS r
+USING (SELECT DISTINCT time_bucket(INTERVAL '{width}', d.time) AS bucket, {picked}
+       FROM {_DELTAS} WHERE d.delta < 0) AS k
+WHERE {matches} AND r.samples = 0
 """
-APPLY_HOURLY = _APPLY.format(table="vitals_hourly", width="1 hour", deltas=_DELTAS)
-APPLY_DAILY = _APPLY.format(table="vitals_daily", width="1 day", deltas=_DELTAS)
-DELETE_EMPTY_HOURLY = _DELETE_EMPTY.format(table="vitals_hourly", width="1 hour", deltas=_DELTAS)
-DELETE_EMPTY_DAILY = _DELETE_EMPTY.format(table="vitals_daily", width="1 day", deltas=_DELTAS)
+
+
+APPLY = [_apply(f, suffix, width) for f in FAMILIES for suffix, width in WIDTHS]
+DELETE_EMPTY = [_delete_empty(f, suffix, width) for f in FAMILIES for suffix, width in WIDTHS]
 
 
 class Sample(msgspec.Struct, frozen=True, gc=False):
@@ -61,13 +90,15 @@ class Sample(msgspec.Struct, frozen=True, gc=False):
     device: int
     rating: int
     bin: int
+    browser: str
+    country: str
 
 
 class Deltas:
     """Column arrays of +1 / -1 samples, the shape `unnest` takes."""
 
     def __init__(self) -> None:
-        self.columns: tuple[list[object], ...] = tuple([] for _ in range(8))
+        self.columns: tuple[list[object], ...] = tuple([] for _ in range(10))
 
     def add(self, sample: Sample, delta: int) -> None:
         values = (*msgspec.structs.astuple(sample), delta)
@@ -76,7 +107,7 @@ class Deltas:
 
     @property
     def removes_any(self) -> bool:
-        return any(delta < 0 for delta in self.columns[7])  # type: ignore[operator]
+        return any(delta < 0 for delta in self.columns[-1])  # type: ignore[operator]
 
     def __len__(self) -> int:
         return len(self.columns[0])
@@ -85,8 +116,8 @@ class Deltas:
 async def apply_deltas(connection: Connection, deltas: Deltas) -> None:
     if not deltas:
         return
-    await connection.execute(APPLY_HOURLY, *deltas.columns)
-    await connection.execute(APPLY_DAILY, *deltas.columns)
+    for statement in APPLY:
+        await connection.execute(statement, *deltas.columns)
     if deltas.removes_any:
-        await connection.execute(DELETE_EMPTY_HOURLY, *deltas.columns)
-        await connection.execute(DELETE_EMPTY_DAILY, *deltas.columns)
+        for statement in DELETE_EMPTY:
+            await connection.execute(statement, *deltas.columns)
