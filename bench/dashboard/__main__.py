@@ -60,7 +60,9 @@ def browse(url: str, token: str, mode: str, runs: int) -> list[dict[str, Any]]:
 
 def describe(name: str, runs: list[dict[str, Any]]) -> None:
     for run in runs:
-        api = ", ".join(f"{a['path']} {a['duration']:.0f} ms" for a in run["api_ms"])
+        api = ", ".join(
+            f"{a['path']} {a['start']:.0f}+{a['duration']:.0f} ms" for a in run["api_ms"]
+        )
         loaded = f"html {run['html_ms']:.0f}, scripts {run['scripts_done_ms']:.0f}"
         kib = run["transferred_bytes"] / 1024
         print(f"  {name:5} {run['ms']:7.0f} ms  ({loaded}; {api}; {kib:.0f} KiB)", flush=True)
