@@ -177,11 +177,16 @@ export function TrendChart({ metric, points, percentiles, from, to, height = 260
             );
           }),
         )}
-        {xLabels.map((p) => (
-          <text key={p.start} className="x-label" x={center(p)} y={height - 6} textAnchor="middle">
-            {formatBucket(new Date(p.start), bucketMs, end - start)}
-          </text>
-        ))}
+        {xLabels.map((p) => {
+          // Labels near an edge hang inwards, so none is cut off.
+          const at = center(p);
+          const anchor = at > width - 60 ? 'end' : at < MARGIN.left + 20 ? 'start' : 'middle';
+          return (
+            <text key={p.start} className="x-label" x={at} y={height - 6} textAnchor={anchor}>
+              {formatBucket(new Date(p.start), bucketMs, end - start)}
+            </text>
+          );
+        })}
         {chosen && (
           <line className="guide" x1={center(chosen)} x2={center(chosen)} y1={MARGIN.top} y2={height - MARGIN.bottom} />
         )}
