@@ -102,12 +102,19 @@ ensure_node() {
       (cd "$dir" && npm ci --no-audit --no-fund --legacy-peer-deps --loglevel=error >/dev/null)
     fi
   done
-  # Ingest serves sdk/dist/vitals.js (read at its start): build it when missing or stale.
-  local bundle="$ROOT/sdk/dist/vitals.js"
-  if [ -f "$ROOT/sdk/package.json" ] && { [ ! -f "$bundle" ] || [ "$ROOT/sdk/package-lock.json" -nt "$bundle" ] ||
-    [ -n "$(find "$ROOT/sdk/src" -newer "$bundle" -print -quit)" ]; }; then
-    log "building the SDK bundle (sdk/dist)"
-    (cd "$ROOT/sdk" && npm run build --silent >/dev/null)
+  # Ingest serves sdk/dist/vitals.js (read at its start) and `make run` serves
+  # dashboard/dist: build each when missing or stale.
+  build_if_stale sdk dist/vitals.js
+  build_if_stale dashboard dist/index.html
+}
+
+build_if_stale() {
+  local package="$ROOT/$1" built="$ROOT/$1/$2"
+  [ -f "$package/package.json" ] || return 0
+  if [ ! -f "$built" ] || [ "$package/package-lock.json" -nt "$built" ] ||
+    [ -n "$(find "$package/src" -newer "$built" -print -quit)" ]; then
+    log "building $1/dist"
+    (cd "$package" && npm run build --silent >/dev/null)
   fi
 }
 

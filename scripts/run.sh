@@ -39,6 +39,7 @@ TOKEN=$(vitals token --project demo --lifetime 86400 --subject demo)
 cat <<INFO
 
   Vitals is starting.
+  dashboard http://$VITALS_HOST:$((VITALS_BASE_PORT + 3))   (sign in with the login below)
   ingest    http://$VITALS_HOST:$((VITALS_BASE_PORT + 1))   (POST /v1/beacon?key=…)
   query     http://$VITALS_HOST:$((VITALS_BASE_PORT + 2))   (OpenAPI at /schema)
   realtime  http://$VITALS_HOST:$((VITALS_BASE_PORT + 4))   (Socket.IO)
@@ -54,6 +55,13 @@ INFO
 # Demo traffic by default, so there is something to look at; VITALS_DEMO=0 turns it off.
 DEMO_ARGS=()
 [ "${VITALS_DEMO:-1}" = "1" ] && DEMO_ARGS=(--demo-key "$(cat .local/demo-key)")
+# The dashboard (Vite's preview server) proxies the API and Socket.IO, so the browser sees
+# one origin, and that origin is the one realtime must allow.
+DASHBOARD_PORT=$((VITALS_BASE_PORT + 3))
+export VITALS_QUERY_URL="http://$VITALS_HOST:$((VITALS_BASE_PORT + 2))"
+export VITALS_REALTIME_URL="http://$VITALS_HOST:$((VITALS_BASE_PORT + 4))"
+export VITALS_REALTIME_CORS_ORIGINS=${VITALS_REALTIME_CORS_ORIGINS:-http://$VITALS_HOST:$DASHBOARD_PORT}
 # The demo sends cf-ipcountry like a CDN would; trust it only in this local setup.
 export VITALS_COUNTRY_HEADER=${VITALS_COUNTRY_HEADER:-cf-ipcountry}
-exec vitals up --quiet --host "$VITALS_HOST" --base-port "$VITALS_BASE_PORT" "${DEMO_ARGS[@]}"
+exec vitals up --quiet --host "$VITALS_HOST" --base-port "$VITALS_BASE_PORT" \
+  --dashboard-port "$DASHBOARD_PORT" "${DEMO_ARGS[@]}"

@@ -191,6 +191,8 @@ async def cmd_up(settings: Settings, args: argparse.Namespace) -> None:
         command = [sys.executable, "-m", "services.cli.main", "demo", "--endpoint", ingest,
                    "--key", args.demo_key, "--rate", str(args.demo_rate)]  # fmt: skip
         extra.append(supervisor.Service("demo", command, 0))
+    if args.dashboard_port:
+        extra.append(supervisor.dashboard_service(args.host, args.dashboard_port))
     sys.stdout.flush()
     sys.exit(supervisor.run(services, extra))
 
@@ -225,6 +227,7 @@ def _add_running_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     up.add_argument("--workers", type=_positive_int, default=2)
     up.add_argument("--quiet", action="store_true", help="do not list the services' URLs")
     up.add_argument("--demo-key", help="also send demo traffic with this ingest key")
+    up.add_argument("--dashboard-port", type=_positive_int, help="also serve dashboard/dist here")
     up.add_argument("--demo-rate", type=float, default=2.0, help="demo page views per second")
 
 

@@ -7,11 +7,13 @@ service under its own process manager (see compose.yaml).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import msgspec
 
@@ -56,6 +58,17 @@ def default_services(host: str, base_port: int, workers: int) -> list[Service]:
         ]
         services.append(Service(f"worker-{index}", command, port))
     return services
+
+
+def dashboard_service(host: str, port: int) -> Service:
+    """The built dashboard behind Vite's preview server, which proxies /v1 and /socket.io
+    to VITALS_QUERY_URL and VITALS_REALTIME_URL: one origin, as a deployment would have."""
+    dashboard = Path(__file__).resolve().parents[2] / "dashboard"
+    vite = dashboard / "node_modules" / "vite" / "bin" / "vite.js"
+    node = shutil.which("node") or "node"
+    command = [node, str(vite), "preview", str(dashboard), "--host", host, "--port", str(port),
+               "--strictPort"]  # fmt: skip
+    return Service("dashboard", command, port)
 
 
 def run(services: Sequence[Service], extra: Sequence[Service] = ()) -> int:
