@@ -1,5 +1,5 @@
 # The few verbs a newcomer needs. Every target provisions what it uses first.
-.PHONY: run test lint migrate bench bench-ingest bench-query bench-realtime provision clean
+.PHONY: run test lint migrate bench bench-ingest bench-query bench-realtime bench-dashboard provision clean
 
 UV := .local/uv/bin/uv
 VENV := .venv/bin
@@ -26,6 +26,10 @@ bench-ingest:        ## write-path benchmark (ingest, workers, together); QUICK=
 bench-realtime:      ## live fan-out benchmark (latency and CPU of one realtime server)
 	scripts/provision.sh python
 	$(VENV)/python -m bench.realtime
+
+bench-dashboard:     ## navigation → rendered overview in headless Chromium, cold and warm
+	scripts/provision.sh all
+	. .local/env && $(VENV)/python -m bench.dashboard
 
 provision:           ## install and start what is missing, nothing else
 	scripts/provision.sh all
