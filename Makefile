@@ -23,6 +23,10 @@ bench-ingest:        ## write-path benchmark (ingest, workers, together); QUICK=
 	scripts/provision.sh all
 	. .local/env && $(VENV)/python -m bench.ingest $(if $(QUICK),--quick)
 
+bench-query:         ## read-path latency over 30 days x 200k page views (loads once, then reuses)
+	scripts/provision.sh all
+	. .local/env && $(VENV)/python -m bench.query.run
+
 bench-realtime:      ## live fan-out benchmark (latency and CPU of one realtime server)
 	scripts/provision.sh python
 	$(VENV)/python -m bench.realtime
