@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import asyncpg
 import msgspec
 import structlog
-from litestar import Request
+from litestar import MediaType, Request, Response
 
 from services.query.cache import ResultCache, cache_key, ttl_for
 from services.query.errors import database_unavailable, query_timeout
@@ -33,10 +33,10 @@ async def answer(
     query: msgspec.Struct,
     window_end: datetime,
     compute: Compute[T],
-    kind: type[T],
-) -> T:
+) -> Response[Any]:
+    """The view's JSON: the cached bytes as they are, or computed, encoded once, and cached."""
     results: ResultCache = request.app.state.results
-    flights: SingleFlight[Any] = request.app.state.flights
+    flights: SingleFlight[bytes] = request.app.state.flights
     key = cache_key(project_id, view, query)
     fresh = NO_CACHE in request.headers.get("cache-control", "").lower()
     if fresh:
@@ -44,19 +44,21 @@ async def answer(
     else:
         cached = await results.get(key)
         if cached is not None:
-            return msgspec.json.decode(cached, type=kind)
+            return json_response(cached)
 
-    async def work() -> T:
+    async def work() -> bytes:
         started = time.perf_counter()
-        value = await guarded(compute)
+        body = msgspec.json.encode(await guarded(compute))
         elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         log.debug("view_computed", view=view, project_id=project_id, duration_ms=elapsed_ms)
-        ttl_s = ttl_for(window_end, datetime.now(UTC))
-        await results.set(key, msgspec.json.encode(value), ttl_s)
-        return value
+        await results.set(key, body, ttl_for(window_end, datetime.now(UTC)))
+        return body
 
-    result: T = await (work() if fresh else flights.run(key, work))
-    return result
+    return json_response(await (work() if fresh else flights.run(key, work)))
+
+
+def json_response(body: bytes) -> Response[Any]:
+    return Response(content=body, media_type=MediaType.JSON)
 
 
 async def guarded(compute: Compute[R]) -> R:

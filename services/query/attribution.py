@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, get
+from litestar import Request, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 
@@ -144,7 +144,7 @@ async def attribution_view(
     limit: Annotated[
         int, QueryParameter(description="Top values per grouping.", ge=1, le=MAX_LIMIT)
     ] = 10,
-) -> Attribution:
+) -> Response[Attribution]:
     query = AttributionQuery(selection=selection, metric=int(parse_metric(metric)), limit=limit)
     return await answer(
         request,
@@ -153,5 +153,4 @@ async def attribution_view(
         query=query,
         window_end=selection.range.end,
         compute=lambda: attribute(request.app.state.db, project_id, query),
-        kind=Attribution,
     )

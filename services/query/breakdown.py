@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Request, get
+from litestar import Request, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 
@@ -197,7 +197,7 @@ async def breakdown_view(
     ] = "desc",
     limit: Annotated[int, QueryParameter(description="Groups per page.", ge=1, le=MAX_LIMIT)] = 50,
     offset: Annotated[int, QueryParameter(description="Groups to skip.", ge=0, le=1_000_000)] = 0,
-) -> Breakdown:
+) -> Response[Breakdown]:
     query = BreakdownQuery(
         selection=selection,
         metric=int(parse_metric(metric)),
@@ -215,5 +215,4 @@ async def breakdown_view(
         query=query,
         window_end=selection.range.end,
         compute=lambda: break_down(request.app.state.db, project_id, query),
-        kind=Breakdown,
     )

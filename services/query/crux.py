@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import msgspec
-from litestar import Request, post
+from litestar import Request, Response, post
 from litestar.params import JSONBody, QueryParameter
 
 from services.contracts.errors import ApiError
@@ -234,7 +234,7 @@ async def query_record_view(
         int | None,
         QueryParameter(required=False, description="Defaults to the token's only project."),
     ] = None,
-) -> RecordResponse:
+) -> Response[RecordResponse]:
     project = project_for(request, project_id)
     query = normalise(data, datetime.now(UTC))
     return await answer(
@@ -244,5 +244,4 @@ async def query_record_view(
         query=query,
         window_end=query.range.end,
         compute=lambda: query_record(request.app.state.db, project, query),
-        kind=RecordResponse,
     )

@@ -7,7 +7,7 @@ import math
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, get
+from litestar import Request, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 
@@ -128,7 +128,7 @@ async def histogram_view(
             description="At most this many buckets (besides the zero bucket).", ge=1, le=MAX_BUCKETS
         ),
     ] = 40,
-) -> Histogram:
+) -> Response[Histogram]:
     query = HistogramQuery(selection=selection, metric=int(parse_metric(metric)), buckets=buckets)
     return await answer(
         request,
@@ -137,5 +137,4 @@ async def histogram_view(
         query=query,
         window_end=selection.range.end,
         compute=lambda: distribution(request.app.state.db, project_id, query),
-        kind=Histogram,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import msgspec
-from litestar import Request, get
+from litestar import Request, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
@@ -115,7 +115,7 @@ async def summary_view(
     request: Request[Any, Any, Any],
     project_id: FromPath[int],
     selection: NamedDependency[Selection],
-) -> Summary:
+) -> Response[Summary]:
     return await answer(
         request,
         project_id=project_id,
@@ -123,5 +123,4 @@ async def summary_view(
         query=selection,
         window_end=selection.range.end,
         compute=lambda: summarize(request.app.state.db, project_id, selection),
-        kind=Summary,
     )

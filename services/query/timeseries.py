@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, get
+from litestar import Request, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 
@@ -124,7 +124,7 @@ async def timeseries_view(
             "Derived from the range when omitted (at most 400 buckets).",
         ),
     ] = None,
-) -> Timeseries:
+) -> Response[Timeseries]:
     query = SeriesQuery(
         selection=selection,
         metric=int(parse_metric(metric)),
@@ -138,5 +138,4 @@ async def timeseries_view(
         query=query,
         window_end=selection.range.end,
         compute=lambda: series(request.app.state.db, project_id, query),
-        kind=Timeseries,
     )
