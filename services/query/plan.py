@@ -44,8 +44,9 @@ RAW_TABLE = "vitals"
 RAW_COLUMNS = frozenset(
     {"page_id", "device", "browser", "os", "country", "connection", "navigation_type"}
 )
-PAGES = Family("pages", "vitals_hourly", "vitals_daily", frozenset({"page_id", "device"}))
-# Smallest first: the first family that answers a query is the cheapest to read.
+# The rollups (migrations 0003 and 0006), smallest first: the first family that answers
+# a query is the cheapest to read. Rows a day on a site of 200,000 page views a day: about
+# 1,500 totals, 5,000 per device, 100,000 per route, 330,000 per client, 500,000 per page.
 TOTALS = Family("totals", "vitals_totals_hourly", "vitals_totals_daily", frozenset())
 DEVICES = Family("devices", "vitals_device_hourly", "vitals_device_daily", frozenset({"device"}))
 ROUTES = Family(
@@ -55,6 +56,7 @@ CLIENTS = Family(
     "clients", "vitals_client_hourly", "vitals_client_daily",
     frozenset({"device", "browser", "country"}),
 )  # fmt: skip
+PAGES = Family("pages", "vitals_hourly", "vitals_daily", frozenset({"page_id", "device"}))
 FAMILIES: tuple[Family, ...] = (TOTALS, DEVICES, ROUTES, CLIENTS, PAGES)
 
 

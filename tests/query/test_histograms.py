@@ -9,16 +9,23 @@ from typing import Any
 import asyncpg
 import numpy as np
 import pytest
+from prometheus_client import REGISTRY
 
 from services.contracts.metrics import Device, Metric, bin_value
 from services.query.filters import Filters
 from services.query.plan import Interval, plan
-from services.query.reads.histograms import QuantileRow, fetch_quantiles
+from services.query.reads.histograms import PARALLEL_FROM_SLOTS, QuantileRow, fetch_quantiles
 from tests.query.seeding import Seeder, Vital
 
 QUANTILES = {"p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99}
 START = datetime(2025, 3, 1, tzinfo=UTC)
 ALL = [int(m) for m in Metric]
+
+
+def statements() -> float:
+    return REGISTRY.get_sample_value("vitals_query_statements_total", {"name": "quantiles"}) or 0.0
+
+
 WINDOW = Interval(START, START + timedelta(days=3))
 
 
@@ -166,6 +173,54 @@ class TestRollupEquality:
         )
         assert sorted(from_rollup, key=lambda r: r.slot) == sorted(from_raw, key=lambda r: r.slot)
         assert len(from_raw) == count
+
+    async def test_long_aligned_series_split_across_connections(
+        self, settings: Any, seed: Seeder
+    ) -> None:
+        """A series long enough to run as two statements on two pooled connections numbers its slots as one."""
+        rng = random.Random(9)
+        project = await seed.project()
+        page = await seed.page(project)
+        await seed.vitals(
+            [
+                Vital(
+                    project,
+                    START + timedelta(seconds=rng.uniform(0, 12 * 86400)),
+                    Metric.LCP,
+                    sample_values(Metric.LCP, 1, rng)[0],
+                    page,
+                )
+                for _ in range(3000)
+            ]
+        )
+        await seed.recount()
+        slots = [
+            Interval(START + timedelta(hours=h), START + timedelta(hours=h + 1))
+            for h in range(12 * 24)
+        ]
+        assert len(slots) >= PARALLEL_FROM_SLOTS
+        pool = await asyncpg.create_pool(settings.database_url, min_size=2, max_size=2)
+        try:
+            before = statements()
+            split = await fetch_quantiles(
+                pool,
+                project,
+                metrics=[int(Metric.LCP)],
+                plan=plan(slots, frozenset()),
+                filters=Filters(),
+            )
+            assert statements() - before == 2
+            raw = await fetch_quantiles(
+                pool,
+                project,
+                metrics=[int(Metric.LCP)],
+                plan=plan(slots, frozenset(), use_rollups=False),
+                filters=Filters(),
+            )
+        finally:
+            await pool.close()
+        assert sorted(split, key=lambda r: r.slot) == sorted(raw, key=lambda r: r.slot)
+        assert min(r.slot for r in split) < len(slots) // 2 < max(r.slot for r in split)
 
 
 FAMILY_CASES = [

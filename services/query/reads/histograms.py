@@ -16,6 +16,9 @@ the rollup's (metric, bucket, bin, rating) index in order lets the walk skip sor
 
 from __future__ import annotations
 
+import asyncio
+from itertools import pairwise
+
 import asyncpg
 import msgspec
 
@@ -25,6 +28,8 @@ from services.query.plan import Plan
 from services.query.reads.sources import Params, add_filters, filter_clauses, samples_union
 
 Db = asyncpg.Pool | asyncpg.Connection
+# An aligned series this long is split in two statements run on two connections.
+PARALLEL_FROM_SLOTS = 200
 
 # The walk over `walk` rows (slot, key, metric, rating, bin, n, cumulative, total).
 _PERCENTILES = """
@@ -119,23 +124,6 @@ class BinCount(msgspec.Struct, frozen=True):
     n: int
 
 
-def _statement(
-    plan: Plan, metrics: list[int], filters: Filters, group: Dimension | None, params: Params
-) -> str:
-    aligned = plan.aligned_relation()
-    if aligned is not None and group is None and len(metrics) == 1:
-        (window,) = plan.hourly or plan.daily
-        params.values[1] = metrics[0]
-        params.add(window.start)
-        params.add(window.end)
-        params.add(list(plan.boundaries))
-        assert plan.family is not None
-        clauses = filter_clauses(plan.family.columns, add_filters(filters, params))
-        return ALIGNED.format(relation=aligned, filters=clauses)
-    params.add(list(plan.boundaries))
-    return QUANTILES.format(union=samples_union(plan, filters, group, params))
-
-
 async def fetch_quantiles(
     db: Db,
     project_id: int,
@@ -145,8 +133,34 @@ async def fetch_quantiles(
     filters: Filters,
     group: Dimension | None = None,
 ) -> list[QuantileRow]:
-    params = Params(project_id, metrics)
-    sql = _statement(plan, metrics, filters, group, params)
+    aligned = plan.aligned_relation()
+    if aligned is not None and group is None and len(metrics) == 1:
+        return await _fetch_aligned(db, project_id, metrics[0], plan, filters)
+    params = Params(project_id, metrics, list(plan.boundaries))
+    sql = QUANTILES.format(union=samples_union(plan, filters, group, params))
+    return await _fetch(db, sql, params)
+
+
+async def _fetch_aligned(
+    db: Db, project_id: int, metric: int, plan: Plan, filters: Filters
+) -> list[QuantileRow]:
+    """One statement per part of the window, run side by side when the pool allows: a
+    month of hourly buckets is CPU-bound work that two backends halve."""
+    relation = plan.aligned_relation()
+    assert plan.family is not None and relation is not None
+    (window,) = plan.hourly or plan.daily
+    edges = [window.start, window.end]
+    if isinstance(db, asyncpg.Pool) and len(plan.boundaries) >= PARALLEL_FROM_SLOTS:
+        edges.insert(1, plan.boundaries[len(plan.boundaries) // 2])
+    statements = []
+    for start, end in pairwise(edges):
+        params = Params(project_id, metric, start, end, list(plan.boundaries))
+        clauses = filter_clauses(plan.family.columns, add_filters(filters, params))
+        statements.append(_fetch(db, ALIGNED.format(relation=relation, filters=clauses), params))
+    return [row for rows in await asyncio.gather(*statements) for row in rows]
+
+
+async def _fetch(db: Db, sql: str, params: Params) -> list[QuantileRow]:
     STATEMENTS.labels("quantiles").inc()
     rows = await db.fetch(sql, *params.values)
     return [QuantileRow(**dict(row.items())) for row in rows]
