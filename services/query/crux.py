@@ -208,7 +208,7 @@ def project_for(request: Request[Any, Any, Any], project_id: int | None) -> int:
     if project_id is None:
         if len(claims.projects) != 1:
             raise invalid_parameter(
-                "project_id", "required when the token grants more than one project"
+                "project_id", "required unless the token grants exactly one project"
             )
         return claims.projects[0]
     if not claims.grants(project_id):

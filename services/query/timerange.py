@@ -24,6 +24,7 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1),
          "w": timedelta(weeks=1)}  # fmt: skip
 _RELATIVE = re.compile(r"(?:last[\s_-]*)?(\d{1,6})\s*([mhdw])", re.IGNORECASE)
+_MINUTE = timedelta(minutes=1)
 _HOUR = timedelta(hours=1)
 _DAY = timedelta(days=1)
 
@@ -111,11 +112,12 @@ def resolve(
         if end is not None:
             raise invalid_parameter("to", "needs a from")
         length = default if relative is None else parse_relative(relative)
-        grain = _HOUR if length >= _DAY else timedelta(minutes=1)
+        grain = _HOUR if length >= _DAY else _MINUTE
         finish = ceil_to(now, grain)
         return TimeRange(finish - length, finish, zone)
     begin = parse_instant(start, zone, "from")
-    finish = now if end is None else parse_instant(end, zone, "to")
+    # Until now, rounded up as relative ranges are, so repeated requests share a cache entry.
+    finish = ceil_to(now, _MINUTE) if end is None else parse_instant(end, zone, "to")
     if begin >= finish:
         raise invalid_parameter("from", "must be earlier than to")
     _check_length(finish - begin, "to")

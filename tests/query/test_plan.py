@@ -85,6 +85,19 @@ class TestTimeRange:
         )
         assert (r.start, r.end) == (at(0, 4, 48), at(0, 5, 18))
 
+    def test_from_alone_runs_until_now(self) -> None:
+        """`from` without `to` ends at now rounded up to the minute, so repeats share a cache entry."""
+        now = at(2, 5, 17) + timedelta(seconds=3)
+        r = resolve(
+            start="2025-01-10T00:00:00Z",
+            end=None,
+            relative=None,
+            tz="UTC",
+            now=now,
+            default=timedelta(days=1),
+        )
+        assert (r.start, r.end) == (at(0), at(2, 5, 18))
+
     def test_offsetless_timestamps_are_read_in_the_zone(self) -> None:
         """A date without offset is local midnight in tz."""
         r = resolve(
