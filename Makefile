@@ -19,9 +19,9 @@ migrate:             ## apply pending migrations to VITALS_DATABASE_URL (or the 
 	scripts/provision.sh all
 	. .local/env && $(VENV)/vitals migrate
 
-bench-ingest:        ## write-path benchmark (ingest, workers, together); QUICK=1 for a smoke run
+bench-ingest:        ## write-path benchmark (ingest, workers, together); QUICK=1 smoke run, PHASE=workers one phase
 	scripts/provision.sh all
-	. .local/env && $(VENV)/python -m bench.ingest $(if $(QUICK),--quick)
+	. .local/env && $(VENV)/python -m bench.ingest $(if $(QUICK),--quick) $(if $(PHASE),--phase $(PHASE))
 
 bench-query:         ## read-path latency over 30 days x 200k page views (loads once, then reuses)
 	scripts/provision.sh all

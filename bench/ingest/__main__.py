@@ -35,8 +35,12 @@ LIVE_JOB_BEACONS = 8
 FULL_JOB_BEACONS = 500  # services.ingest.commit.MAX_BATCH_BEACONS
 
 
+PHASES = ("ingest", "workers", "together")
+
+
 class Plan:
-    def __init__(self, quick: bool) -> None:
+    def __init__(self, quick: bool, phases: tuple[str, ...] = PHASES) -> None:
+        self.phases = phases
         self.runs = 1 if quick else RUNS
         self.saturate_s = 3.0 if quick else 10.0
         self.latency_s = 3.0 if quick else 10.0
@@ -45,35 +49,39 @@ class Plan:
         self.together_s = 10.0 if quick else 60.0
 
 
-async def main(plan: Plan) -> dict[str, float]:
+async def main(plan: Plan) -> dict[str, float | None]:
     wrk_path()  # fail before provisioning anything if the saturation tool is missing
     env = BenchEnvironment()
     await env.start()
+    figures: dict[str, float | None] = {}
     try:
-        say("phase 1: ingest alone")
-        timing = {"runs": plan.runs, "saturate_s": plan.saturate_s, "latency_s": plan.latency_s}
-        one = await measure_ingest(env, processes=1, **timing)
-        two = await measure_ingest(env, processes=2, **timing)
-        say("phase 2: workers alone")
-        full = await measure_workers(
-            env, workers=2, job_beacons=FULL_JOB_BEACONS, beacons=plan.full_job_total,
-            runs=plan.runs,
-        )  # fmt: skip
-        live = await measure_workers(
-            env, workers=2, job_beacons=LIVE_JOB_BEACONS, beacons=plan.live_job_total,
-            runs=plan.runs,
-        )  # fmt: skip
-        say("phase 3: everything together")
-        together = await measure_together(env, runs=plan.runs, duration_s=plan.together_s)
+        if "ingest" in plan.phases:
+            say("phase 1: ingest alone")
+            figures |= await _ingest_alone(env, plan)
+        if "workers" in plan.phases:
+            say("phase 2: workers alone")
+            figures |= await _workers_alone(env, plan)
+        if "together" in plan.phases:
+            say("phase 3: everything together")
+            figures |= await _together(env, plan)
     finally:
         await env.close()
+    headline = dict.fromkeys(HEADLINE)  # a phase not run prints its figures as null
+    return {**headline, **figures, "runs": plan.runs}
+
+
+HEADLINE = ("ingest_beacons_per_s", "ingest_p99_ms_at_1000", "worker_reports_per_s",
+            "e2e_reports_per_s", "e2e_lag_p95_s")  # fmt: skip
+
+
+async def _ingest_alone(env: BenchEnvironment, plan: Plan) -> dict[str, float | None]:
+    timing = {"saturate_s": plan.saturate_s, "latency_s": plan.latency_s}
+    one = await measure_ingest(env, processes=1, runs=plan.runs, **timing)
+    two = await measure_ingest(env, processes=2, runs=plan.runs, **timing)
     best = max((one, two), key=lambda r: r["beacons_per_s"])
     return {
         "ingest_beacons_per_s": round(best["beacons_per_s"]),
         "ingest_p99_ms_at_1000": round(best["p99_ms_at_1000"], 1),
-        "worker_reports_per_s": round(full["reports_per_s"]),
-        "e2e_reports_per_s": round(together["reports_per_s"]),
-        "e2e_lag_p95_s": _rounded(together["lag_p95_s"], 2),
         "ingest_processes": 1 if best is one else 2,
         "ingest_1w_beacons_per_s": round(one["beacons_per_s"]),
         "ingest_2w_beacons_per_s": round(two["beacons_per_s"]),
@@ -82,12 +90,33 @@ async def main(plan: Plan) -> dict[str, float]:
         "ingest_2w_p50_ms_at_1000": round(two["p50_ms_at_1000"], 1),
         "ingest_2w_p99_ms_at_1000": round(two["p99_ms_at_1000"], 1),
         "ingest_cpu_us_per_beacon": round(best["cpu_us_per_beacon_saturated"]),
+    }
+
+
+async def _workers_alone(env: BenchEnvironment, plan: Plan) -> dict[str, float | None]:
+    full = await measure_workers(
+        env, workers=2, job_beacons=FULL_JOB_BEACONS, beacons=plan.full_job_total,
+        runs=plan.runs,
+    )  # fmt: skip
+    live = await measure_workers(
+        env, workers=2, job_beacons=LIVE_JOB_BEACONS, beacons=plan.live_job_total,
+        runs=plan.runs,
+    )  # fmt: skip
+    return {
+        "worker_reports_per_s": round(full["reports_per_s"]),
         "worker_reports_per_s_live_jobs": round(live["reports_per_s"]),
         "worker_cpu_us_per_report": round(full["cpu_us_per_report"]),
+    }
+
+
+async def _together(env: BenchEnvironment, plan: Plan) -> dict[str, float | None]:
+    together = await measure_together(env, runs=plan.runs, duration_s=plan.together_s)
+    return {
+        "e2e_reports_per_s": round(together["reports_per_s"]),
+        "e2e_lag_p95_s": _rounded(together["lag_p95_s"], 2),
         "e2e_queue_growth_jobs_per_s": _rounded(together["queue_growth_jobs_per_s"], 1),
         "e2e_queue_max_jobs": round(together["queue_max"]),
         "e2e_beacons_per_job": round(together["beacons_per_job"], 1),
-        "runs": plan.runs,
     }
 
 
@@ -99,5 +128,9 @@ def _rounded(value: float, digits: int) -> float | None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one short run of each (smoke)")
-    figures = asyncio.run(main(Plan(parser.parse_args().quick)))
+    parser.add_argument(
+        "--phase", action="append", choices=PHASES, help="run only this phase (repeatable)"
+    )
+    args = parser.parse_args()
+    figures = asyncio.run(main(Plan(args.quick, tuple(args.phase or PHASES))))
     print(json.dumps(figures), flush=True)

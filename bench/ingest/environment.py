@@ -16,6 +16,7 @@ import redis.asyncio
 from services.cli import catalog, registry
 from services.cli.migrations import migrate
 from services.contracts.settings import Settings
+from services.workers.rollups import FAMILIES, WIDTHS
 from tests.support.processes import RedisServer
 
 DATABASE = "vitals_bench"
@@ -27,7 +28,8 @@ RATE_LIMIT_PER_MINUTE = 1_000_000_000
 # deleted between runs, so Redis memory stays bounded by one run's worth.
 UNBOUNDED_QUEUE = 10_000_000
 
-TRUNCATE_DATA = "TRUNCATE vitals, vitals_hourly, vitals_daily, pages RESTART IDENTITY"
+ROLLUP_TABLES = [f"{f.stem}_{suffix}" for f in FAMILIES for suffix, _ in WIDTHS]
+TRUNCATE_DATA = f"TRUNCATE vitals, pages, {', '.join(ROLLUP_TABLES)} RESTART IDENTITY"
 
 
 def with_database(url: str, name: str) -> str:

@@ -86,16 +86,11 @@ async def _write(
     page_ids = await store.upsert_pages(connection, pages)
     await store.stage(connection, reports, page_ids)
     times = [r.time for r in reports]
-    changes = await store.upsert_vitals(connection, min(times), max(times))
-    if edition.workers_maintain_rollups:
-        await rollups.apply_deltas(connection, deltas_of(changes))
+    maintain_rollups = edition.workers_maintain_rollups
+    changes = await store.upsert_vitals(
+        connection, min(times), max(times), record_deltas=maintain_rollups
+    )
+    if maintain_rollups:
+        removes_any = any(c.old is not None for c in changes)
+        await rollups.apply_deltas(connection, removes_any=removes_any)
     return changes
-
-
-def deltas_of(changes: list[store.Change]) -> rollups.Deltas:
-    deltas = rollups.Deltas()
-    for change in changes:
-        deltas.add(change.new, +1)
-        if change.old is not None:
-            deltas.add(change.old, -1)
-    return deltas
