@@ -24,6 +24,7 @@ def start_ingest(settings: Settings, processes: int) -> ServiceProcess:
     command = [
         sys.executable, "-m", "uvicorn", "--factory", INGEST_FACTORY,
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(processes),
+        "--no-access-log",
     ]  # fmt: skip
     ingest = ServiceProcess(f"bench-ingest-{processes}w", command, settings_env(settings), port)
     ingest.wait_healthy()

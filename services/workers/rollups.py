@@ -32,7 +32,11 @@ CREATE TEMP TABLE IF NOT EXISTS rollup_deltas (
     bin int2, browser text, country text, delta int
 ) ON COMMIT DELETE ROWS
 """
-_DELTAS = "(SELECT d.*, pg.route FROM rollup_deltas d JOIN pages pg ON pg.id = d.page_id) AS d"
+# Every rollup statement starts from the deltas with their page's route, read once.
+_DELTAS = """
+WITH d AS MATERIALIZED (
+    SELECT rd.*, pg.route FROM rollup_deltas rd JOIN pages pg ON pg.id = rd.page_id
+)"""
 
 
 class Family(msgspec.Struct, frozen=True):
@@ -59,7 +63,7 @@ def _apply(family: Family, suffix: str, width: str) -> str:
     return f"""
 INSERT INTO {family.stem}_{suffix} AS r (bucket, {key_list}, samples)
 SELECT time_bucket(INTERVAL '{width}', d.time) AS bucket, {picked}, sum(d.delta)
-FROM {_DELTAS}
+FROM d
 GROUP BY bucket, {picked}
 HAVING sum(d.delta) <> 0
 ORDER BY {picked}, bucket  -- one row-lock order for all writers
@@ -74,13 +78,23 @@ def _delete_empty(family: Family, suffix: str, width: str) -> str:
     return f"""
 DELETE FROM {family.stem}_{suffix} AS r
 USING (SELECT DISTINCT time_bucket(INTERVAL '{width}', d.time) AS bucket, {picked}
-       FROM {_DELTAS} WHERE d.delta < 0) AS k
+       FROM d WHERE d.delta < 0) AS k
 WHERE {matches} AND r.samples = 0
 """
 
 
-APPLY = [_apply(f, suffix, width) for f in FAMILIES for suffix, width in WIDTHS]
-DELETE_EMPTY = [_delete_empty(f, suffix, width) for f in FAMILIES for suffix, width in WIDTHS]
+def _together(statements: list[str]) -> str:
+    """Data-modifying CTEs: one round trip and one plan for all ten rollups (ten separate
+    statements cost ~0.6 ms each even for a 40-report batch). All share one snapshot, so
+    the deletes of groups brought to zero must be a second statement, after the inserts."""
+    steps = ",\n".join(f"rollup_{i} AS ({s})" for i, s in enumerate(statements))
+    return f"{_DELTAS},\n{steps}\nSELECT 1"
+
+
+APPLY = _together([_apply(f, suffix, width) for f in FAMILIES for suffix, width in WIDTHS])
+DELETE_EMPTY = _together(
+    [_delete_empty(f, suffix, width) for f in FAMILIES for suffix, width in WIDTHS]
+)
 
 
 class Sample(msgspec.Struct, frozen=True, gc=False):
@@ -98,9 +112,12 @@ class Sample(msgspec.Struct, frozen=True, gc=False):
 
 
 async def apply_deltas(connection: Connection, *, removes_any: bool) -> None:
-    """Add the recorded deltas to every rollup; drop groups a removal brought to zero."""
-    for statement in APPLY:
-        await connection.execute(statement)
+    """Add the recorded deltas to every rollup; drop groups a removal brought to zero.
+
+    `fetch`, not `execute`: without arguments asyncpg's `execute` sends a simple query,
+    planned anew each time (milliseconds for these statements); `fetch` prepares it once
+    per connection and reuses the plan.
+    """
+    await connection.fetch(APPLY)
     if removes_any:
-        for statement in DELETE_EMPTY:
-            await connection.execute(statement)
+        await connection.fetch(DELETE_EMPTY)
