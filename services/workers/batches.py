@@ -80,13 +80,15 @@ async def process_batch(
 async def _write(
     connection: Connection, edition: Edition, reports: list[Report]
 ) -> list[store.Change]:
-    if edition.workers_maintain_rollups:
-        await store.lock_projects(connection, {r.project_id for r in reports})
     pages: dict[store.PageKey, Page] = {store.page_key(r): r.page for r in reports}
     page_ids = await store.upsert_pages(connection, pages)
     await store.stage(connection, reports, page_ids)
     times = [r.time for r in reports]
     maintain_rollups = edition.workers_maintain_rollups
+    if maintain_rollups:
+        # As late as possible: the lock is held until commit, and everything before this
+        # line (pages, the private staging table) is safe to run beside other writers.
+        await store.lock_projects(connection, {r.project_id for r in reports})
     changes = await store.upsert_vitals(
         connection, min(times), max(times), record_deltas=maintain_rollups
     )

@@ -28,15 +28,32 @@ describe('size budget', () => {
     expect(size).toBeLessThanOrEqual(2 * KiB);
   });
 
-  // The issue asks 6 KiB for the whole bundle, but web-vitals 6.2.3's attribution build
-  // alone is ~5.3 KiB gz through this same pipeline, which would leave ~0.7 KiB for
-  // everything the SDK must do. The budget is therefore what we control: at most
-  // 1.5 KiB on top of web-vitals, and 7 KiB in all.
-  it('adds at most 1.5 KiB to web-vitals in the script-tag bundle, 7 KiB in all', () => {
+  // Issue 6 asks 6 KiB (6,144 B) for the whole bundle. It cannot be met without dropping
+  // behaviour; measured through this pipeline (B gz, web-vitals 6.2.3):
+  //   web-vitals' standard build, five metrics                       3,245
+  //   its attribution build (baseline.js)                            5,413
+  //     the attribution's share: INP 1,308, LCP 385, TTFB and FCP 264, CLS 210
+  //   + our code, 1,329: a bare core (keying, queue, JSON, sendBeacon, init) ~770,
+  //     every option, check and the attribution copy the rest       = 6,742
+  // web-vitals plus that bare core alone would be ~6,180. Computing attribution ourselves
+  // moves bytes rather than saving them (the wire's field names and web-vitals' formulas
+  // have to be in the bundle either way): our own TTFB, FCP and LCP attribution left the
+  // bundle at 6,620 and our code at 2.6 KiB, over its own 2 KiB; INP's too, ~6,170 and
+  // 3.2 KiB. So the budgets are the tightest that hold: each self-contained bundle at its
+  // measured size rounded up to the next 0.05 KiB (6,742 and 6,617 B), and our code over
+  // web-vitals at 1.35 KiB (1,329 B; 1.3 KiB would leave two bytes, and this check is the
+  // one that still means something if a web-vitals upgrade changes the baseline).
+  it('adds at most 1.35 KiB to web-vitals in the script-tag bundle, 6.6 KiB in all', () => {
     const [whole, baseline] = [gz('vitals.js'), gz('baseline.js')];
     console.info(`IIFE: ${whole} B gz, web-vitals alone: ${baseline} B gz, ours: +${whole - baseline} B`);
-    expect(whole - baseline).toBeLessThanOrEqual(1.5 * KiB);
-    expect(whole).toBeLessThanOrEqual(7 * KiB);
+    expect(whole - baseline).toBeLessThanOrEqual(1.35 * KiB);
+    expect(whole).toBeLessThanOrEqual(6.6 * KiB);
+  });
+
+  it('keeps the self-contained ESM bundle within 6.5 KiB', () => {
+    const size = gz('vitals.mjs');
+    console.info(`ESM, self-contained: ${size} B gz`);
+    expect(size).toBeLessThanOrEqual(6.5 * KiB);
   });
 
   it('ships source maps that point back to our TypeScript', () => {
