@@ -43,6 +43,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # In RQ jobs, each holding up to a few hundred beacons (about 1 MiB at most): past
     # this, ingest answers 503 instead of letting the queue Redis run out of memory.
     max_queue_depth: int = 20_000
+    # Group commit: a beacon waits up to commit_linger_s for company before its job is
+    # written. While more than commit_backlog_jobs wait (the workers are behind), it waits
+    # up to commit_backlog_linger_s instead: bigger jobs cost the workers far less per
+    # report, which is what lets them catch up. sendBeacon never reads the answer, so the
+    # extra tens of milliseconds cost a browser nothing.
+    commit_linger_s: float = 0.010
+    commit_backlog_linger_s: float = 0.040
+    commit_backlog_jobs: int = 20
     # A tab re-sends CLS and INP under its first time origin as long as it lives; client
     # clocks run minutes ahead, not more. Outside this window a beacon is refused (400).
     time_origin_max_age_s: float = 172_800.0

@@ -16,7 +16,7 @@ from services.contracts.settings import Settings
 from services.ingest.access import KeyCache
 from services.ingest.backpressure import QueueDepth
 from services.ingest.beacon import beacon_router
-from services.ingest.commit import GroupCommit
+from services.ingest.commit import GroupCommit, adaptive_linger
 from services.ingest.intake import Intake
 from services.ingest.ratelimit import RateLimiter
 from services.ingest.sdk_bundle import load_bundle, sdk_file
@@ -49,7 +49,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             app.state.redis, timeout_s=timeout_s, observe=telemetry.queue_depth.set
         )
         limiter = RateLimiter(app.state.redis, timeout_s=timeout_s)
-        commit = GroupCommit(sync_redis(settings), timeout_s=timeout_s, observe=telemetry.batch)
+        commit = GroupCommit(
+            sync_redis(settings),
+            timeout_s=timeout_s,
+            observe=telemetry.batch,
+            linger_s=adaptive_linger(settings, depth),
+        )
         keys = KeyCache(app.state.redis, ttl_s=settings.key_cache_ttl_s, timeout_s=timeout_s)
         app.state.intake = Intake(
             settings,

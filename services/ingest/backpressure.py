@@ -37,6 +37,11 @@ class QueueDepth:
         self._read_at = -float("inf")
         self._reading: asyncio.Task[int] | None = None
 
+    @property
+    def last_read(self) -> int:
+        """The depth as last read, without waiting (0 before the first read)."""
+        return self._depth
+
     async def current(self) -> int:
         """Jobs waiting in the queue; raises a Redis error or TimeoutError if unreadable."""
         if time.monotonic() - self._read_at < REFRESH_S:

@@ -5,6 +5,7 @@ than the request itself. Callers `submit` an item and wait; one flusher task han
 everything submitted so far (up to `max_items`) to `flush`, and while that runs the next
 batch gathers. Under light load a batch is one item and waits at most `linger_s`; under
 heavy load batches grow on their own, which is how group commit reaches its throughput.
+The linger is asked for per batch, so the owner can lengthen it while its consumer lags.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class Coalescer(Generic[T, R]):
         *,
         max_items: int,
         timeout_s: float,
-        linger_s: float = 0.0,
+        linger_s: Callable[[], float] = lambda: 0.0,
     ) -> None:
         self._flush = flush
         self._max_items = max_items
@@ -71,9 +72,10 @@ class Coalescer(Generic[T, R]):
             await self._wakeup.wait()
             if not self._pending and self._closing:
                 return
-            if self._linger_s and len(self._pending) < self._max_items and not self._closing:
+            linger_s = self._linger_s()
+            if linger_s and len(self._pending) < self._max_items and not self._closing:
                 try:
-                    async with asyncio.timeout(self._linger_s):
+                    async with asyncio.timeout(linger_s):
                         await self._full.wait()
                 except TimeoutError:
                     pass

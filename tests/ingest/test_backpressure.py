@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import msgspec
 import pytest
 import redis.asyncio
 
+from services.contracts.settings import Settings
 from services.ingest.backpressure import QUEUE_KEY, REFRESH_S, QueueDepth
+from services.ingest.commit import adaptive_linger
 from tests.support.processes import RedisServer
 
 
@@ -57,3 +60,27 @@ class TestQueueDepth:
         private_redis.stop()
         with pytest.raises((redis.RedisError, OSError, TimeoutError)):
             await depth.current()
+
+
+class TestAdaptiveLinger:
+    async def test_lingers_longer_while_jobs_pile_up(
+        self, private_client: redis.asyncio.Redis, settings: Settings
+    ) -> None:
+        """The short linger while the queue holds at most commit_backlog_jobs; the long one past it, back to short once drained."""
+        tuned = msgspec.structs.replace(
+            settings, commit_linger_s=0.01, commit_backlog_linger_s=0.04, commit_backlog_jobs=3
+        )
+        depth = QueueDepth(private_client, timeout_s=1)
+        linger_s = adaptive_linger(tuned, depth)
+        assert linger_s() == 0.01  # nothing read yet: no backlog assumed
+        await private_client.rpush(QUEUE_KEY, "a", "b", "c")
+        await depth.current()
+        assert linger_s() == 0.01
+        await private_client.rpush(QUEUE_KEY, "d")
+        await asyncio.sleep(REFRESH_S + 0.02)
+        await depth.current()
+        assert linger_s() == 0.04
+        await private_client.delete(QUEUE_KEY)
+        await asyncio.sleep(REFRESH_S + 0.02)
+        await depth.current()
+        assert linger_s() == 0.01

@@ -55,7 +55,7 @@ class TestCoalescer:
     async def test_linger_gathers_a_light_load(self) -> None:
         """With a linger, callers a moment apart still share a batch."""
         flush = Recorder()
-        coalescer = Coalescer(flush, max_items=100, timeout_s=1.0, linger_s=0.05)
+        coalescer = Coalescer(flush, max_items=100, timeout_s=1.0, linger_s=lambda: 0.05)
 
         async def later(i: int) -> int:
             await asyncio.sleep(0.005 * i)
