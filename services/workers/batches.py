@@ -20,7 +20,7 @@ import msgspec
 
 from services.contracts.database import Connection
 from services.contracts.queue import BeaconBatch
-from services.workers import rollups, store
+from services.workers import rollups, store, upsert
 from services.workers.edition import Edition
 from services.workers.normalize import Key, Report, latest_per_key, normalize
 from services.workers.projects import ProjectDirectory
@@ -33,7 +33,7 @@ class Outcome(msgspec.Struct, kw_only=True):
     replaced: int = 0
     duplicate: int = 0
     dropped: dict[str, int] = msgspec.field(default_factory=dict)
-    changes: list[store.Change] = msgspec.field(default_factory=list)
+    changes: list[upsert.Change] = msgspec.field(default_factory=list)
     reports: dict[Key, Report] = msgspec.field(default_factory=dict)  # the stored ones
 
     def summary(self) -> dict[str, object]:
@@ -79,18 +79,14 @@ async def process_batch(
 
 async def _write(
     connection: Connection, edition: Edition, reports: list[Report]
-) -> list[store.Change]:
+) -> list[upsert.Change]:
     pages: dict[store.PageKey, Page] = {store.page_key(r): r.page for r in reports}
     page_ids = await store.upsert_pages(connection, pages)
     await store.stage(connection, reports, page_ids)
     times = [r.time for r in reports]
     maintain_rollups = edition.workers_maintain_rollups
-    if maintain_rollups:
-        # As late as possible: the lock is held until commit, and everything before this
-        # line (pages, the private staging table) is safe to run beside other writers.
-        await store.lock_projects(connection, {r.project_id for r in reports})
-    changes = await store.upsert_vitals(
-        connection, min(times), max(times), record_deltas=maintain_rollups
+    changes = await upsert.upsert_vitals(
+        connection, len(reports), min(times), max(times), record_deltas=maintain_rollups
     )
     if maintain_rollups:
         removes_any = any(c.old is not None for c in changes)

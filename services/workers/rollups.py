@@ -11,7 +11,7 @@ compute them. Rows that reach zero are deleted, so both editions hold the same r
 continuous aggregate has no zero-count groups either.
 
 Exactness needs the replaced row's values as they were when the upsert replaced it;
-store.py guarantees that by serialising writers per project (advisory lock).
+upsert.py reads them under row locks held until commit.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import msgspec
 from services.contracts.database import Connection
 
 # The delta rows, one per sample added (+1) or removed (-1). The raw upsert writes them
-# (store.upsert_vitals) into this per-connection temporary table, emptied at every commit,
+# (upsert.upsert_vitals) into this per-connection temporary table, emptied at every commit,
 # so they never travel through Python: sending them as parameters cost the worker more CPU
 # encoding arrays, ten statements over, than everything else it does per report.
 CREATE_DELTAS = """

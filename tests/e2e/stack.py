@@ -195,7 +195,7 @@ def accepted_by_ingest(ingest: ServiceProcess) -> float:
 
 
 async def lock_waiters(db: asyncpg.Connection) -> int:
-    """Worker connections waiting for a lock (a table lock or a project's advisory lock)."""
+    """Worker connections waiting for a lock (a table lock, or a row another writer holds)."""
     count: int = await db.fetchval(
         "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
         WORKERS_APPLICATION,
