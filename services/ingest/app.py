@@ -16,6 +16,7 @@ from services.contracts.settings import Settings
 from services.ingest.access import KeyCache
 from services.ingest.backpressure import QueueDepth
 from services.ingest.beacon import beacon_router
+from services.ingest.bots import load_parser
 from services.ingest.commit import GroupCommit, adaptive_linger
 from services.ingest.intake import Intake
 from services.ingest.ratelimit import RateLimiter
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        load_parser()
         timeout_s = settings.redis_timeout_s
         app.state.redis = async_redis(settings)
         app.state.queue_depth = depth = QueueDepth(
