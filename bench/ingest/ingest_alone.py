@@ -1,5 +1,5 @@
 """Phase 1: ingest alone, no workers. Saturation throughput (wrk) and open-loop latency at
-1,000 beacons/s, for one uvicorn process and for `--workers 2`.
+1,000 beacons/s, for a given number of uvicorn processes (`--workers N`).
 
 Nothing drains the queue: the bench's Redis is emptied before every run (and the queue
 bound set out of reach), so each run starts from the same state and never sees a 503.
