@@ -10,6 +10,7 @@ import pytest
 
 from services.contracts.metrics import Metric, Rating, bin_of
 from services.contracts.queue import BeaconBatch
+from services.contracts.settings import Settings
 from services.workers.batches import Outcome, process_batch
 from services.workers.edition import Edition, detect_edition
 from services.workers.projects import ProjectDirectory
@@ -255,6 +256,29 @@ class TestConcurrentRuns:
         assert await db.fetchval("SELECT count(*) FROM vitals") == 500
         await assert_rollups_exact(db)
 
+    async def test_two_batches_of_one_project_write_side_by_side(
+        self, pool: asyncpg.Pool, db: asyncpg.Connection, settings: Settings
+    ) -> None:
+        """With the rollups held by another session, two batches of one project's known pages both get through their raw rows and wait at the rollups, not for each other; released, both store every report and the rollups are exact."""
+        project = await create_project(db)
+        # A page's first sighting is the one write that makes a concurrent batch wait.
+        await store(pool, batch(page_view(project)))
+        batches = [
+            batch(*(page_view(project, lcp=1000 * n + i) for i in range(20))) for n in (1, 2)
+        ]
+        blocker = await asyncpg.connect(settings.database_url)
+        try:
+            await blocker.execute("BEGIN; LOCK TABLE vitals_daily IN SHARE MODE")
+            runs = [asyncio.create_task(store(pool, b)) for b in batches]
+            assert await _waits_within(db, 10.0) == ["relation", "relation"]
+            await blocker.execute("ROLLBACK")
+            outcomes = await asyncio.gather(*runs)
+        finally:
+            await blocker.close()
+        assert [o.stored for o in outcomes] == [100, 100]
+        assert await db.fetchval("SELECT count(*) FROM vitals") == 205
+        await assert_rollups_exact(db)
+
     @pytest.mark.parametrize("seed", [1, 2])
     async def test_racing_re_reports_keep_rollups_exact(
         self, pool: asyncpg.Pool, db: asyncpg.Connection, seed: int
@@ -291,6 +315,22 @@ class TestConcurrentRuns:
         }
         assert stored == {key: value for key, (_, value) in latest.items()}
         await assert_rollups_exact(db)
+
+
+async def _waits_within(db: asyncpg.Connection, timeout_s: float) -> list[str]:
+    """What the workers' connections wait for, once two of them wait on a lock."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        waits: list[str] = [
+            r["wait_event"]
+            for r in await db.fetch(
+                "SELECT wait_event FROM pg_stat_activity"
+                " WHERE application_name = 'vitals.workers-test' AND wait_event_type = 'Lock'"
+            )
+        ]
+        if len(waits) >= 2 or asyncio.get_running_loop().time() > deadline:
+            return sorted(waits)
+        await asyncio.sleep(0.05)
 
 
 class TestProjectDirectory:
