@@ -14,11 +14,12 @@ import msgspec
 import redis
 from argon2 import PasswordHasher
 
-from services.cli import catalog, demo, jobs, registry, supervisor
+from services.cli import catalog, demo, jobs, supervisor
 from services.cli.migrations import MigrationError, migrate
+from services.contracts import key_registry as registry
 from services.contracts.redis_client import async_redis
 from services.contracts.settings import Settings, SettingsError
-from services.contracts.tokens import MAX_LIFETIME_S, mint_token
+from services.contracts.tokens import check_lifetime, mint_token
 
 Command = Callable[[Settings, argparse.Namespace], Awaitable[None]]
 # Quoted: argparse's action class is generic only to type checkers.
@@ -146,12 +147,12 @@ async def cmd_keys_sync(settings: Settings, args: argparse.Namespace) -> None:
     connection = await _connect(settings)
     client = async_redis(settings)
     try:
-        access = await catalog.active_key_access(connection)
-        await registry.rebuild(client, access)
+        # The workers run the same rebuild by themselves whenever the registry is missing.
+        count = await registry.rebuild(client, lambda: catalog.active_key_access(connection))
     finally:
         await connection.close()
         await client.aclose()
-    print(f"registry rebuilt with {len(access)} active key(s)")
+    print(f"registry rebuilt with {count} active key(s)")
 
 
 async def cmd_user_create(settings: Settings, args: argparse.Namespace) -> None:
@@ -170,6 +171,7 @@ async def cmd_user_create(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
+    check_lifetime(settings, args.lifetime)
     connection = await _connect(settings)
     try:
         project_ids = [(await catalog.get_project(connection, p)).id for p in args.project]
@@ -303,7 +305,10 @@ def _parser() -> argparse.ArgumentParser:
         "--project", action="append", required=True, help="project slug or id (repeat)"
     )
     token.add_argument(
-        "--lifetime", type=_positive_int, default=3600, help=f"seconds, at most {MAX_LIFETIME_S}"
+        "--lifetime",
+        type=_positive_int,
+        default=3600,
+        help="seconds, at most VITALS_JWT_MAX_LIFETIME_S (86400 by default)",
     )
     token.add_argument("--subject", default="cli")
     _add_running_commands(add)

@@ -26,6 +26,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     jwt_secret: str | None = None
     jwt_issuer: str = "vitals"
     jwt_audience: str = "vitals-dashboard"
+    # No token is honoured past this lifetime (exp - iat and its age), whatever it claims:
+    # a leaked token is bounded. 24 h covers the dashboard's 12-hour login with room.
+    jwt_max_lifetime_s: int = 86_400
+    # A revoked user's tokens (password change, `vitals user revoke`) stop working within
+    # this many seconds: the per-user token generation is cached that long per process.
+    token_check_ttl_s: float = 5.0
 
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -1,9 +1,18 @@
 """Dashboard / realtime JWTs: minted by the CLI and the query service's login, verified
-by query and realtime with the same rules."""
+by query and realtime with the same rules.
+
+Two kinds, one shape. A login token names its user (`uid`) and the user's token
+generation at minting (`gen`): changing the password or `vitals user revoke` bumps the
+generation, which ends every token minted before (`services/contracts/generations.py`
+does that check). A token from `vitals token --project` names no user, so nothing can
+revoke it one by one; like every token it is bounded by `jwt_max_lifetime_s`, and
+rotating VITALS_JWT_SECRET ends them all.
+"""
 
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
 import jwt
 import msgspec
@@ -12,11 +21,15 @@ from services.contracts.settings import Settings
 
 # Pinned: a token's own header never chooses the algorithm (no `none`, no RS/HS confusion).
 ALGORITHM = "HS256"
-MAX_LIFETIME_S = 30 * 24 * 3600
+# The CLI may mint on another host than the one verifying: tolerate that much clock skew
+# in `iat`, never in `exp`.
+IAT_SKEW_S = 30
+# users.id and users.token_generation are PostgreSQL integers: a larger claim is no user.
+PgInt = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
 
 
 class TokenError(Exception):
-    """The token is missing, malformed, expired, or not ours."""
+    """The token is missing, malformed, expired, too long-lived, or not ours."""
 
 
 class Claims(msgspec.Struct, frozen=True, kw_only=True):
@@ -24,16 +37,34 @@ class Claims(msgspec.Struct, frozen=True, kw_only=True):
     projects: tuple[int, ...]
     exp: int
     iat: int
+    uid: PgInt | None = None  # None: a project token from `vitals token`, not a user's
+    gen: PgInt | None = None
 
     def grants(self, project_id: int) -> bool:
         return project_id in self.projects
 
 
-def mint_token(settings: Settings, *, subject: str, projects: list[int], lifetime_s: int) -> str:
-    if not 0 < lifetime_s <= MAX_LIFETIME_S:
-        raise ValueError(f"lifetime must be between 1 s and {MAX_LIFETIME_S} s")
+def check_lifetime(settings: Settings, lifetime_s: int) -> None:
+    cap = settings.jwt_max_lifetime_s
+    if not 0 < lifetime_s <= cap:
+        raise ValueError(
+            f"a token lifetime must be between 1 s and {cap} s (VITALS_JWT_MAX_LIFETIME_S);"
+            f" got {lifetime_s} s"
+        )
+
+
+def mint_token(
+    settings: Settings,
+    *,
+    subject: str,
+    projects: list[int],
+    lifetime_s: int,
+    user: tuple[int, int] | None = None,
+) -> str:
+    """`user` is (id, token generation) for a user's token; None for a project token."""
+    check_lifetime(settings, lifetime_s)
     now = int(time.time())
-    payload = {
+    payload: dict[str, object] = {
         "sub": subject,
         "projects": sorted(set(projects)),
         "iat": now,
@@ -41,10 +72,17 @@ def mint_token(settings: Settings, *, subject: str, projects: list[int], lifetim
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
     }
+    if user is not None:
+        payload["uid"], payload["gen"] = user
     return jwt.encode(payload, settings.require_jwt_secret(), algorithm=ALGORITHM)
 
 
 def verify_token(settings: Settings, token: str) -> Claims:
+    """The token's claims if we signed it and it is within its lifetime and the cap.
+
+    Whether its user's generation is still current is the caller's second step
+    (`TokenGenerations.is_current`): it needs a lookup, this needs none.
+    """
     try:
         payload = jwt.decode(
             token,
@@ -52,8 +90,23 @@ def verify_token(settings: Settings, token: str) -> Claims:
             algorithms=[ALGORITHM],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            # iat is checked below, with a skew allowance pyjwt would also grant to exp.
+            options={"require": ["exp", "iat", "iss", "aud", "sub"], "verify_iat": False},
         )
-        return msgspec.convert(payload, Claims, strict=True)
+        claims = msgspec.convert(payload, Claims, strict=True)
     except (jwt.PyJWTError, msgspec.ValidationError) as exc:
         raise TokenError(str(exc)) from None
+    _check_bounds(settings, claims, time.time())
+    return claims
+
+
+def _check_bounds(settings: Settings, claims: Claims, now: float) -> None:
+    cap = settings.jwt_max_lifetime_s
+    if claims.exp - claims.iat > cap:
+        raise TokenError(f"the token's lifetime exceeds the maximum of {cap} s")
+    if claims.iat > now + IAT_SKEW_S:
+        raise TokenError("the token was issued in the future (iat)")
+    if now - claims.iat > cap:
+        raise TokenError(f"the token is older than the maximum lifetime of {cap} s")
+    if (claims.uid is None) != (claims.gen is None):
+        raise TokenError("a user's token carries both uid and gen")

@@ -140,6 +140,14 @@ class TestTokens:
         assert too_long.returncode == 1
         assert "lifetime" in too_long.stderr
 
+    def test_lifetime_beyond_the_cap_is_refused(self, cli) -> None:  # type: ignore[no-untyped-def]
+        """`--lifetime` one second past VITALS_JWT_MAX_LIFETIME_S exits 1 naming the cap."""
+        cli("project", "create", "a")
+        result = cli("token", "--project", "a", "--lifetime", "86401", check=False)
+        assert result.returncode == 1
+        assert "VITALS_JWT_MAX_LIFETIME_S" in result.stderr
+        assert result.stdout == ""
+
     def test_missing_secret_is_named(self, settings: Settings, db: asyncpg.Connection) -> None:
         """Without VITALS_JWT_SECRET the error names the variable."""
         vitals(settings, "project", "create", "a")

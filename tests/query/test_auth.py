@@ -6,12 +6,14 @@ import time
 from typing import Any
 
 import jwt
+import msgspec
 import pytest
 from argon2 import PasswordHasher
 from litestar.testing import AsyncTestClient
 
 from services.cli import catalog
 from services.contracts.settings import Settings
+from services.query.app import create_app
 from tests.query.seeding import Seeder
 
 OTHER_SECRET = "another-secret-that-is-also-long-enough-for-hs256"
@@ -171,6 +173,59 @@ class TestBearer:
         """Without a token even a malformed request is 401: parameters are not checked for strangers."""
         status, _ = await summary_status(client, project, None, tz="Mars/Olympus")
         assert status == 401
+
+
+class TestLifetimeCap:
+    async def test_hundred_year_token(
+        self, client: AsyncTestClient, query_settings: Settings, project: int
+    ) -> None:
+        """A token signed for 100 years is refused, however valid it is otherwise."""
+        now = int(time.time())
+        century = token(query_settings, iat=now, exp=now + 100 * 365 * 86400, projects=[project])
+        status, body = await summary_status(client, project, century)
+        assert (status, body["error"]) == (401, "invalid_token")
+        assert "exceeds the maximum" in body["detail"]
+
+    async def test_issued_longer_ago_than_the_cap(
+        self, client: AsyncTestClient, query_settings: Settings, project: int
+    ) -> None:
+        """A token issued more than the cap ago is refused even though its exp is still ahead."""
+        now = int(time.time())
+        cap = query_settings.jwt_max_lifetime_s
+        old = token(query_settings, iat=now - cap - 60, exp=now + 60, projects=[project])
+        status, body = await summary_status(client, project, old)
+        assert (status, body["error"]) == (401, "invalid_token")
+
+    async def test_issued_in_the_future(
+        self, client: AsyncTestClient, query_settings: Settings, project: int
+    ) -> None:
+        """A token whose iat is ahead of the clock by more than the skew allowance is refused."""
+        now = int(time.time())
+        ahead = token(query_settings, iat=now + 3600, exp=now + 7200, projects=[project])
+        status, body = await summary_status(client, project, ahead)
+        assert (status, body["error"]) == (401, "invalid_token")
+
+    @pytest.mark.parametrize("iat", [None, "0", 1.5])
+    async def test_missing_or_mistyped_iat(
+        self, client: AsyncTestClient, query_settings: Settings, project: int, iat: Any
+    ) -> None:
+        """Without an integer iat the token's age is unknown, so it is refused."""
+        status, _ = await summary_status(
+            client, project, token(query_settings, iat=iat, projects=[project])
+        )
+        assert status == 401
+
+    async def test_a_smaller_configured_cap_applies(
+        self, cache: Any, query_settings: Settings, project: int
+    ) -> None:
+        """With VITALS_JWT_MAX_LIFETIME_S=600 a one-hour token is refused and a ten-minute one is not."""
+        strict = msgspec.structs.replace(query_settings, jwt_max_lifetime_s=600)
+        now = int(time.time())
+        async with AsyncTestClient(create_app(strict)) as strict_client:
+            hour = token(strict, iat=now, exp=now + 3600, projects=[project])
+            ten_minutes = token(strict, iat=now, exp=now + 600, projects=[project])
+            assert (await summary_status(strict_client, project, hour))[0] == 401
+            assert (await summary_status(strict_client, project, ten_minutes))[0] == 200
 
 
 class TestLogin:

@@ -65,6 +65,10 @@ BAD_TOKENS: dict[str, Callable[[Settings], Any]] = {
             {k: v for k, v in _claims(s).items() if k != "exp"}, s.jwt_secret, algorithm="HS256"
         )
     },
+    "hundred-year token": lambda s: {"token": _hs256(s, exp=int(time.time()) + 100 * 365 * 86400)},
+    "issued longer ago than the cap": lambda s: {
+        "token": _hs256(s, iat=int(time.time()) - 86400 - 60)
+    },
     "hs512 with our key": lambda s: {
         "token": jwt.encode(_claims(s), s.jwt_secret, algorithm="HS512")
     },
