@@ -41,6 +41,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Bounded so a stuck statement fails the job (and RQ retries) instead of hanging.
     db_command_timeout_s: float = 30.0
     db_acquire_timeout_s: float = 10.0
+    # The workers' sessions only, all below the job lease (15 s, services/workers/worker.py):
+    # a stalled worker (paused, swapping, half-dead) is cut off by the server and its locks
+    # released before its job is re-run elsewhere, and a healthy worker waiting on such
+    # locks gives up in seconds and retries its batch in-process instead of queueing up.
+    worker_lock_timeout_s: float = 5.0
+    worker_statement_timeout_s: float = 10.0
+    worker_idle_in_transaction_timeout_s: float = 10.0
     # Redis calls on the request path must fail fast: ingest answers 503, not a hang.
     redis_timeout_s: float = 2.0
 
@@ -65,6 +72,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # that overwrites it, or clients choose their own country. Unset: no country.
     country_header: str | None = None
 
+    # Login (query service). Failed logins are counted per account (normalised email)
+    # and per client address over a fixed window; at the limit login answers 429 before
+    # spending an argon2 verification. 10 per account per 15 minutes lets a person
+    # mistype and holds a guesser to ~1,000 tries a day (NIST SP 800-63B §5.2.2 allows at
+    # most 100 consecutive failures); 50 per address lets an office behind one NAT mistype
+    # and stops one address spraying many accounts.
+    login_account_failures: int = 10
+    login_address_failures: int = 50
+    login_window_s: int = 900
+    # How many reverse proxies in front of the query service append to X-Forwarded-For.
+    # 0: the socket peer is the client, since any client can write that header itself.
+    trusted_proxy_hops: int = 0
+    # argon2 runs on this many threads (0: half the cores, at least one, so a login flood
+    # leaves CPU to the read API; argon2-cffi releases the GIL), with at most
+    # login_hash_queue logins waiting for one; past that login answers 503 at once.
+    login_hash_threads: int = 0
+    login_hash_queue: int = 16
+
     # Retention, in days: raw rows feed breakdowns and attribution (CrUX's 28-day window
     # plus a week); hourly rollups a quarter of trends; daily ones year over year.
     retention_raw_days: int = 35
@@ -72,6 +97,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     retention_daily_days: int = 730
 
     realtime_cors_origins: tuple[str, ...] = ()
+
+    # Bearer token for every service's operational endpoints (/metrics, /ready's reasons):
+    # they reveal site-wide traffic and the setup, and ingest's listener is public. Unset,
+    # /metrics answers 404 and /ready only its status (services/contracts/ops.py).
+    ops_token: str | None = None
 
     @property
     def cache_url(self) -> str:

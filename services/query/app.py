@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.contracts.database import ping
 from services.contracts.errors import EXCEPTION_HANDLERS, ExceptionHandlers, error_response
+from services.contracts.generations import TokenGenerations
 from services.contracts.health import CHECK_TIMEOUT_S, health_router
 from services.contracts.logging import configure_logging
 from services.contracts.redis_client import async_redis
@@ -27,7 +28,7 @@ from services.query.cache import ResultCache
 from services.query.connections import reader_pool
 from services.query.crux import query_record_view
 from services.query.histogram import histogram_view
-from services.query.login import issue_token
+from services.query.login import issue_token, login_lifespan
 from services.query.openapi import DESCRIPTION
 from services.query.singleflight import SingleFlight
 from services.query.summary import summary_view
@@ -96,7 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             query_record_view,
             projects,
         ],
-        lifespan=[lifespan],
+        lifespan=[lifespan, login_lifespan],  # login's needs the cache Redis: second
         exception_handlers=handlers,
         openapi_config=OpenAPIConfig(
             title="Vitals query API",
@@ -108,5 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 }
             ),
         ),
-        state=State({"settings": settings}),
+        state=State(
+            {"settings": settings, "generations": TokenGenerations(settings.token_check_ttl_s)}
+        ),
     )

@@ -2,38 +2,42 @@
 
 An unknown email and a wrong password fail alike (401 `invalid_credentials`), and both
 pay for one argon2 verification, so the response time does not tell which it was.
+Failed attempts are throttled per account and per address (services/query/throttle.py),
+and verifications run on a bounded pool (services/query/hashing.py).
 """
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from functools import cache
 from typing import Annotated, Any
 
-import anyio.to_thread
 import msgspec
-from argon2 import PasswordHasher
-from argon2.exceptions import Argon2Error, InvalidHashError
-from litestar import Request, post
+from litestar import Litestar, Request, post
 from litestar.params import JSONBody
 
 from services.contracts.errors import ApiError
 from services.contracts.settings import Settings
 from services.contracts.tokens import mint_token, verify_token
 from services.query.answers import guarded
+from services.query.hashing import PasswordPool, unknown_user_hash
 from services.query.reads.users import User, fetch_user
+from services.query.throttle import LoginThrottle, client_address
 
 LIFETIME_S = 12 * 3600  # a working day; the dashboard asks again after that
-# Each verification holds argon2's memory cost (64 MiB by default): bound how many run.
-_VERIFYING = asyncio.Semaphore(4)
-_hasher = PasswordHasher()
 
 
-@cache
-def _unknown_user_hash() -> str:
-    """Verified against when the email is unknown, so that path costs the same."""
-    return _hasher.hash("not a password anyone has")
+@asynccontextmanager
+async def login_lifespan(app: Litestar) -> AsyncIterator[None]:
+    """The throttle's counters (in the cache Redis, opened before) and the hash pool."""
+    settings: Settings = app.state.settings
+    app.state.login_throttle = LoginThrottle(app.state.cache, settings)
+    app.state.passwords = PasswordPool(settings)
+    try:
+        yield
+    finally:
+        app.state.passwords.close()
 
 
 # PostgreSQL text cannot hold NUL, so such an email is refused before it reaches SQL.
@@ -51,17 +55,9 @@ class IssuedToken(msgspec.Struct, frozen=True):
     projects: list[int]
 
 
-def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (Argon2Error, InvalidHashError):
-        return False
-
-
-async def check_password(user: User | None, password: str) -> bool:
-    password_hash = user.password_hash if user else _unknown_user_hash()
-    async with _VERIFYING:
-        matches = await anyio.to_thread.run_sync(_verify, password_hash, password)
+async def check_password(passwords: PasswordPool, user: User | None, password: str) -> bool:
+    password_hash = user.password_hash if user else unknown_user_hash()
+    matches = await passwords.verify(password_hash, password)
     return matches and user is not None
 
 
@@ -75,10 +71,25 @@ async def issue_token(
     *, request: Request[Any, Any, Any], data: JSONBody[Credentials]
 ) -> IssuedToken:
     settings: Settings = request.app.state.settings
+    throttle: LoginThrottle = request.app.state.login_throttle
+    address = client_address(request, settings.trusted_proxy_hops)
 
-    user = await guarded(lambda: fetch_user(request.app.state.db, data.email.strip()))
-    if not await check_password(user, data.password) or user is None:
+    await throttle.take(data.email, address)
+    try:
+        user = await guarded(lambda: fetch_user(request.app.state.db, data.email.strip()))
+        matches = await check_password(request.app.state.passwords, user, data.password)
+    except ApiError:  # database down, hash pool full: not a failed guess
+        await throttle.undecided(data.email, address)
+        raise
+    if not matches or user is None:
         raise ApiError(401, "invalid_credentials", "unknown email or wrong password")
-    token = mint_token(settings, subject=user.email, projects=user.projects, lifetime_s=LIFETIME_S)
+    await throttle.succeeded(data.email, address)
+    token = mint_token(
+        settings,
+        subject=user.email,
+        projects=user.projects,
+        lifetime_s=min(LIFETIME_S, settings.jwt_max_lifetime_s),
+        user=(user.id, user.token_generation),  # revocable: see contracts/generations.py
+    )
     claims = verify_token(settings, token)
     return IssuedToken(token, datetime.fromtimestamp(claims.exp, UTC), list(claims.projects))
