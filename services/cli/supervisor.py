@@ -1,7 +1,9 @@
-"""`vitals up`: run every service as a child process; Ctrl-C (or any child dying) stops all.
+"""`vitals up`: run every service as a child process, restart one that exits, and stop
+them all on Ctrl-C or SIGTERM.
 
 A deliberately small supervisor for development and `make run`; production runs each
-service under its own process manager (see compose.yaml).
+service under its own process manager with the same restart policy (compose.yaml, or the
+systemd units in deploy/systemd/).
 """
 
 from __future__ import annotations
@@ -9,13 +11,15 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import msgspec
+
+from services.cli.child import Child
+from services.cli.restarts import RestartPolicy
 
 UVICORN = [sys.executable, "-m", "uvicorn", "--factory", "--no-access-log"]
 # No permessage-deflate: compressing each event per socket doubled the server's CPU per
@@ -71,9 +75,13 @@ def dashboard_service(host: str, port: int) -> Service:
     return Service("dashboard", command, port)
 
 
-def run(services: Sequence[Service], extra: Sequence[Service] = ()) -> int:
-    """Start everything, wait until one exits or we are interrupted, then stop the rest."""
-    children: dict[str, subprocess.Popen[bytes]] = {}
+def run(
+    services: Sequence[Service], extra: Sequence[Service] = (), policy: RestartPolicy | None = None
+) -> int:
+    """Start everything and keep it running: a child that exits is started again after a
+    backoff, the others untouched. Ctrl-C or SIGTERM stops every child; nothing restarts."""
+    policy = policy or RestartPolicy()
+    children = [Child(s.name, s.command, policy) for s in [*services, *extra]]
     stopping = False
 
     def stop(signum: int, _frame: object) -> None:
@@ -82,35 +90,55 @@ def run(services: Sequence[Service], extra: Sequence[Service] = ()) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    for service in [*services, *extra]:
-        # New process group: the terminal's Ctrl-C reaches us once, and we stop children in order.
-        children[service.name] = subprocess.Popen(  # noqa: S603 - our own fixed commands
-            service.command, start_new_session=True
-        )
-    exit_code = 0
+    for child in children:
+        _say(f"{child.name} started (pid {child.start()})")
     while not stopping:
-        for name, child in children.items():
-            if child.poll() is not None:
-                print(
-                    f"vitals up: {name} exited with {child.returncode}; stopping everything",
-                    file=sys.stderr,
-                )
-                exit_code = child.returncode or 1
-                stopping = True
-                break
-        time.sleep(0.2)
-    _terminate(children)
-    return exit_code
+        now = time.monotonic()
+        for child in children:
+            code = child.exited()
+            if code is not None:
+                _restart_later(child, code, now)
+            elif child.restart_at is not None and now >= child.restart_at and not stopping:
+                _say(f"{child.name} restarted (pid {child.start()})")
+        time.sleep(0.1)
+    _terminate(children, policy.stop_grace_s)
+    return 0
 
 
-def _terminate(children: dict[str, subprocess.Popen[bytes]], grace_s: float = 10.0) -> None:
-    for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
+def _restart_later(child: Child, code: int, now: float) -> None:
+    uptime_s = now - child.started_at
+    delay_s = child.restarts.after_exit(uptime_s, now)
+    child.restart_at = now + delay_s
+    how = _exit_reason(code)
+    if not child.restarts.crash_looping:
+        _say(f"{child.name} {how} after {uptime_s:.1f}s; restarting in {delay_s:g}s")
+        return
+    # Loud and whole: the name, how it ended, and what it said last, so the cause is in
+    # front of the operator without a restart storm scrolling it away.
+    window_s = child.restarts.window_s
+    last = "".join(f"\n    | {line}" for line in child.tail) or " (no output)"
+    _say(
+        f"CRASH LOOP: {child.name} {how}, {child.restarts.recent_exits} exits within"
+        f" {window_s:g}s; restarting in {delay_s:g}s. Its last output:{last}"
+    )
+
+
+def _exit_reason(code: int) -> str:
+    if code < 0:
+        return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
+
+
+def _say(message: str) -> None:
+    print(f"vitals up: {message}", file=sys.stderr, flush=True)
+
+
+def _terminate(children: Sequence[Child], grace_s: float) -> None:
+    for child in children:
+        child.signal(signal.SIGTERM)
     deadline = time.monotonic() + grace_s
-    for child in children.values():
-        try:
-            child.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+    for child in children:
+        if not child.wait(deadline - time.monotonic()):
+            _say(f"{child.name} ignored SIGTERM for {grace_s:g}s; killing it")
+            child.signal(signal.SIGKILL)
+            child.wait(grace_s)
