@@ -1,4 +1,4 @@
-"""The ingest-key registry: written by the CLI, read by ingest, never by the database path.
+"""The ingest-key registry: written by the CLI and the workers, read by ingest.
 
 Keys are 256-bit random tokens, so a fast hash (SHA-256) is the right tool: there is
 nothing to brute-force, and ingest must look a key up on every beacon.
@@ -12,6 +12,8 @@ import secrets
 import msgspec
 
 REGISTRY_KEY = "vitals:keys"  # Redis hash: sha256(key) hex -> ProjectAccess JSON
+# Set with every complete build of the registry (key_registry.py): missing means "not built".
+MARKER_KEY = "vitals:keys:built"
 KEY_PREFIX = "vk_"
 
 

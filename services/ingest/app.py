@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.datastructures import State
 
+from services.contracts import key_registry
 from services.contracts.errors import EXCEPTION_HANDLERS
 from services.contracts.health import NotReady, health_router
 from services.contracts.logging import configure_logging
@@ -35,6 +36,14 @@ async def check_queue_redis(state: State) -> None:
     policy = memory.get("maxmemory_policy", "")
     if policy != "noeviction":
         raise NotReady(f"queue Redis maxmemory-policy is {policy!r}, must be 'noeviction'")
+
+
+async def check_key_registry(state: State) -> None:
+    if not await key_registry.present(state.redis):
+        raise NotReady(
+            "the key registry is missing from Redis (beacons get 503); the workers rebuild"
+            " it from the database within seconds, or run `vitals keys sync`"
+        )
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -76,7 +85,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            health_router({"queue_redis": check_queue_redis}),
+            health_router({"queue_redis": check_queue_redis, "key_registry": check_key_registry}),
             beacon_router,
             sdk_file,
             metrics,

@@ -16,6 +16,7 @@ import redis
 import structlog
 from litestar import Request
 
+from services.contracts.key_registry import RegistryMissing
 from services.contracts.keys import ProjectAccess
 from services.contracts.queue import AcceptedBeacon
 from services.contracts.settings import Settings
@@ -32,6 +33,7 @@ from services.ingest.rejections import (
     Rejected,
     forbidden,
     queue_unavailable,
+    registry_unavailable,
 )
 from services.ingest.telemetry import IngestTelemetry
 
@@ -110,6 +112,8 @@ class Intake:
             access = await self._keys.lookup(key)
         except REDIS_FAILURES:
             raise queue_unavailable() from None
+        except RegistryMissing:
+            raise registry_unavailable() from None
         except msgspec.DecodeError:
             log.error("key_registry_entry_unreadable")
             raise Rejected(

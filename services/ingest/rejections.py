@@ -40,3 +40,14 @@ def queue_unavailable(reports: int = 0) -> Rejected:
         reports=reports,
         retry_after_s=RETRY_AFTER_UNAVAILABLE_S,
     )
+
+
+def registry_unavailable() -> Rejected:
+    # 503, never 403: the key may well be valid, and a 403 is never retried. The workers
+    # rebuild the registry from the database within seconds (services/workers/registry.py).
+    return Rejected(
+        503,
+        "registry_unavailable",
+        "the key registry is being rebuilt; retry later",
+        retry_after_s=RETRY_AFTER_UNAVAILABLE_S,
+    )

@@ -11,6 +11,7 @@ from services.contracts.queue import QUEUE_NAME
 from services.contracts.redis_client import sync_redis
 from services.contracts.settings import Settings
 from services.workers import health, runtime
+from services.workers.registry import RegistryKeeper
 from services.workers.scheduler import ThreadScheduler
 from services.workers.worker import VitalsWorker
 
@@ -40,9 +41,12 @@ def main(argv: list[str] | None = None) -> None:
         health.serve_in_thread(settings, args.host, args.port)
     scheduler = ThreadScheduler([QUEUE_NAME], connection=worker.connection)
     scheduler.start()
+    keeper = RegistryKeeper(settings)
+    keeper.start()
     try:
         worker.work(burst=args.burst, logging_level=settings.log_level.upper())
     finally:
+        keeper.stop()
         scheduler.shutdown()
         runtime.current().close()
 

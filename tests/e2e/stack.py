@@ -27,7 +27,8 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
 
-from services.cli import catalog, registry
+from services.cli import catalog
+from services.contracts import key_registry as registry
 from services.contracts.queue import BEACONS_RECEIVED, QUEUE_NAME, RETRY_INTERVALS_S
 from services.contracts.redis_client import async_redis, sync_redis
 from services.contracts.settings import Settings
@@ -101,11 +102,11 @@ async def new_project(db: asyncpg.Connection, slug: str) -> tuple[int, str]:
 
 
 async def open_project(db: asyncpg.Connection, settings: Settings, slug: str) -> tuple[int, str]:
-    """A project and its key, published as `vitals key create` publishes it."""
+    """A project and its key, in a registry built from the database as `vitals keys sync` does."""
     project_id, key = await new_project(db, slug)
     client = async_redis(settings)
     try:
-        await registry.publish(client, await catalog.active_key_access(db, project_id))
+        await registry.rebuild(client, lambda: catalog.active_key_access(db))
     finally:
         await client.aclose()
     return project_id, key

@@ -16,7 +16,8 @@ import msgspec
 import pytest
 from rq import Worker
 
-from services.cli import catalog, registry
+from services.cli import catalog
+from services.contracts import key_registry as registry
 from services.contracts.metrics import Metric, bin_of
 from services.contracts.redis_client import async_redis, sync_redis
 from services.contracts.settings import Settings
@@ -106,7 +107,7 @@ def listening(settings: Settings) -> bool:
 
 
 async def open_project(db: asyncpg.Connection, settings: Settings, slug: str) -> tuple[int, str]:
-    """A project and an ingest key, published to the key registry as `vitals key create` does."""
+    """A project and an ingest key, in a registry built from the database as `vitals keys sync` does."""
     project = await catalog.create_project(
         db,
         slug=slug,
@@ -118,7 +119,7 @@ async def open_project(db: asyncpg.Connection, settings: Settings, slug: str) ->
     key = await catalog.create_key(db, project.id, "e2e")
     client = async_redis(settings)
     try:
-        await registry.publish(client, await catalog.active_key_access(db, project.id))
+        await registry.rebuild(client, lambda: catalog.active_key_access(db))
     finally:
         await client.aclose()
     return project.id, key

@@ -20,11 +20,12 @@ from rq import Queue
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from services.cli import registry
+from services.contracts import key_registry as registry
 from services.contracts.keys import ProjectAccess, key_hash, new_key
 from services.contracts.queue import QUEUE_NAME, AcceptedBeacon, decode_batch
 from services.contracts.settings import Settings
 from services.ingest.app import create_app
+from tests.support.ops import OPS_HEADERS
 
 GOLDEN = Path(__file__).resolve().parents[1] / "wire" / "v1"
 BROWSER_UA = (
@@ -47,16 +48,24 @@ async def ingest_client(settings: Settings) -> AsyncIterator[AsyncTestClient[Any
 
 @pytest.fixture
 async def ingest(settings: Settings, redis_client: redis.asyncio.Redis) -> AsyncIterator[Any]:
-    """The ingest app on the flushed test Redis, with default settings."""
+    """The ingest app on the flushed test Redis, with default settings and a built, empty registry."""
+    await registry.rebuild(redis_client, no_keys)
     async with ingest_client(settings) as client:
         yield client
 
 
 async def publish_key(client: redis.asyncio.Redis, project_id: int, **access: Any) -> str:
-    """Registers a fresh key the way the CLI does, and returns it."""
+    """Registers a fresh key the way the CLI does, in a built registry, and returns it."""
+    if not await registry.present(client):
+        await registry.rebuild(client, no_keys)
     key = new_key()
     await registry.publish(client, {key_hash(key): ProjectAccess(project_id=project_id, **access)})
     return key
+
+
+async def no_keys() -> dict[str, ProjectAccess]:
+    """The database of a test that has created no key yet."""
+    return {}
 
 
 def now_ms() -> float:
@@ -106,7 +115,7 @@ def queued_beacons(settings: Settings) -> list[AcceptedBeacon]:
 
 async def metric(client: Any, name: str, **labels: str) -> float:
     """One sample of the app's /metrics, 0 when absent."""
-    text = (await client.get("/metrics")).text
+    text = (await client.get("/metrics", headers=OPS_HEADERS)).text
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):

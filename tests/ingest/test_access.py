@@ -1,5 +1,6 @@
-"""The key cache answers from memory within its TTL, negative answers included, so neither
-real traffic nor a flood of made-up keys costs a Redis call per beacon."""
+"""The key cache answers from memory within its TTL, negative answers briefly too, so neither
+real traffic nor a flood of made-up keys costs a Redis call per beacon; and a registry that
+is missing from Redis is never mistaken for one that does not know the key."""
 
 from __future__ import annotations
 
@@ -9,16 +10,20 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio
 
-from services.contracts.keys import ProjectAccess
+from services.contracts import key_registry
+from services.contracts.key_registry import RegistryMissing
+from services.contracts.keys import MARKER_KEY, REGISTRY_KEY, ProjectAccess, key_hash
 from services.ingest import access as access_module
 from services.ingest.access import KeyCache, origin_allowed
-from tests.ingest.conftest import publish_key
+from tests.ingest.conftest import no_keys, publish_key
 from tests.support.processes import RedisServer
 
 
 @pytest.fixture
 async def private_client(private_redis: RedisServer) -> AsyncIterator[redis.asyncio.Redis]:
+    """A private Redis holding a built, empty key registry."""
     client = redis.asyncio.Redis.from_url(private_redis.url)
+    await key_registry.rebuild(client, no_keys)
     try:
         yield client
     finally:
@@ -44,7 +49,7 @@ class TestKeyCache:
         assert await hget_calls(private_client) - before == 1
 
     async def test_unknown_key_is_cached_too(self, private_client: redis.asyncio.Redis) -> None:
-        """Repeated lookups of a made-up key cost one HGET per TTL, not one each."""
+        """Repeated lookups of a made-up key within a second cost one HGET, not one each."""
         cache = KeyCache(private_client, ttl_s=60, timeout_s=1)
         before = await hget_calls(private_client)
         for _ in range(20):
@@ -71,6 +76,38 @@ class TestKeyCache:
         assert await cache.lookup(key) is not None  # still cached
         await asyncio.sleep(0.15)
         assert await cache.lookup(key) is None
+
+    async def test_unknown_key_is_forgotten_sooner_than_a_known_one(
+        self, private_client: redis.asyncio.Redis, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An "unknown key" answer lives only NEGATIVE_TTL_S, so a key published just after is soon accepted."""
+        monkeypatch.setattr(access_module, "NEGATIVE_TTL_S", 0.1)
+        cache = KeyCache(private_client, ttl_s=60, timeout_s=1)
+        key = "vk_published-a-moment-later"
+        assert await cache.lookup(key) is None
+        await key_registry.publish(private_client, {key_hash(key): ProjectAccess(project_id=4)})
+        await asyncio.sleep(0.15)
+        found = await cache.lookup(key)
+        assert found is not None and found.project_id == 4
+
+    async def test_missing_registry_raises_and_is_not_remembered(
+        self, private_client: redis.asyncio.Redis
+    ) -> None:
+        """Without the marker a lookup raises RegistryMissing, and once the registry is rebuilt the same cache accepts the key."""
+        key = await publish_key(private_client, project_id=9)
+        await private_client.delete(REGISTRY_KEY, MARKER_KEY)
+        cache = KeyCache(private_client, ttl_s=60, timeout_s=1)
+        for _ in range(2):
+            with pytest.raises(RegistryMissing):
+                await cache.lookup(key)
+        access = {key_hash(key): ProjectAccess(project_id=9)}
+
+        async def database() -> dict[str, ProjectAccess]:
+            return access
+
+        await key_registry.rebuild(private_client, database)
+        found = await cache.lookup(key)
+        assert found is not None and found.project_id == 9
 
     async def test_size_is_bounded(
         self, private_client: redis.asyncio.Redis, monkeypatch: pytest.MonkeyPatch

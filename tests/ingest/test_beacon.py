@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import redis.asyncio
 
-from services.cli import registry
+from services.contracts import key_registry as registry
 from services.contracts.keys import ProjectAccess, key_hash
 from services.contracts.queue import BEACONS_RECEIVED, RETRY_INTERVALS_S
 from services.contracts.settings import Settings
@@ -21,6 +21,7 @@ from tests.ingest.conftest import (
     GOLDEN,
     beacon,
     ingest_client,
+    no_keys,
     now_ms,
     post_beacon,
     publish_key,
@@ -268,6 +269,7 @@ class TestKeys:
     ) -> None:
         """A refusal is cached for the TTL only: a key published after one is accepted once it expires."""
         ttl_s = 0.3
+        await registry.rebuild(redis_client, no_keys)
         async with ingest_client(with_settings(settings, key_cache_ttl_s=ttl_s)) as client:
             key = "vk_published-late"
             assert (await post_beacon(client, key, beacon("minimal"))).status_code == 403

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+import redis.asyncio
 
+from services.contracts import key_registry
 from services.contracts.settings import Settings
+from tests.ingest.conftest import no_keys
 from tests.support.processes import RedisServer, ServiceProcess, uvicorn_service, worker_service
 
 STARTERS: dict[str, Callable[[Settings], ServiceProcess]] = {
@@ -29,12 +33,21 @@ def running(
         redis_url=private_redis.url,
         jwt_secret=settings.jwt_secret,
     )
+    asyncio.run(build_empty_registry(private_redis.url))  # as the workers would
     service = STARTERS[request.param](service_settings)
     try:
         service.wait_healthy()
         yield service, private_redis
     finally:
         service.stop()
+
+
+async def build_empty_registry(url: str) -> None:
+    client = redis.asyncio.Redis.from_url(url)
+    try:
+        await key_registry.rebuild(client, no_keys)
+    finally:
+        await client.aclose()
 
 
 class TestProbes:

@@ -18,7 +18,8 @@ import pytest
 import redis.asyncio
 from argon2 import PasswordHasher
 
-from services.cli import catalog, registry
+from services.cli import catalog
+from services.contracts import key_registry as registry
 from services.contracts.settings import Settings
 from services.contracts.tokens import mint_token
 from tests.conftest import TRUNCATE_ALL
@@ -52,7 +53,7 @@ async def _seed(settings: Settings, stack: DashboardStack) -> tuple[Seeded, str]
         key = await catalog.create_key(db, seeded.project_id, "dashboard e2e")
         client = redis.asyncio.Redis.from_url(stack.settings.redis_url)
         try:
-            await registry.publish(client, await catalog.active_key_access(db, seeded.project_id))
+            await registry.rebuild(client, lambda: catalog.active_key_access(db))
         finally:
             await client.aclose()
     finally:

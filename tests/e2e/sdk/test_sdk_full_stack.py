@@ -22,7 +22,8 @@ import httpx
 import msgspec
 import pytest
 
-from services.cli import catalog, registry
+from services.cli import catalog
+from services.contracts import key_registry as registry
 from services.contracts.metrics import Metric
 from services.contracts.redis_client import async_redis
 from services.contracts.settings import Settings
@@ -98,7 +99,7 @@ async def open_project(db: asyncpg.Connection, settings: Settings, origin: str) 
     key = await catalog.create_key(db, project.id, "sdk e2e")
     client = async_redis(settings)
     try:
-        await registry.publish(client, await catalog.active_key_access(db, project.id))
+        await registry.rebuild(client, lambda: catalog.active_key_access(db))
     finally:
         await client.aclose()
     return project.id, key
