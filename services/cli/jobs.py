@@ -1,9 +1,12 @@
 """`vitals jobs failed` and `vitals jobs retry-failed`: the beacon queue's failed registry.
 
-A job lands there when RQ has used up its retries (or it was abandoned with none left).
-Nothing in it is lost: once the cause is fixed (a database back up, a bug deployed away),
-`retry-failed` puts every one of them back on the queue, and re-running a batch that was
-partly stored before changes nothing twice.
+A batch lands there when RQ has used up its retries (or it was abandoned with none
+left); a parked beacon (function `beacon_parked`, one beacon whose own data the workers
+could not store) lands there at once, with its project and reason. Nothing in it is
+lost: once the cause is fixed (a database back up, a bug deployed away), `retry-failed`
+puts every one of them back on the queue, and re-running a batch that was partly stored
+before changes nothing twice. A parked beacon that still cannot be stored fails once and
+is back in the registry: retry-failed never loops.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
 
-from services.contracts.queue import QUEUE_NAME, decode_batch
+from services.contracts.queue import QUEUE_NAME, BeaconBatch, decode_batch
 from services.contracts.redis_client import sync_redis
 from services.contracts.settings import Settings
 
@@ -29,6 +32,8 @@ class FailedJob(msgspec.Struct, frozen=True, kw_only=True):
     enqueued_at: datetime | None
     ended_at: datetime | None
     beacons: int | None  # None: the payload does not decode
+    projects: list[int]  # of the beacons in it, when it decodes
+    reason: str  # a parked beacon's: why its data could not be stored ("" for a batch)
     error: str  # the exception's last line
 
 
@@ -58,19 +63,22 @@ def retry_failed(connection: redis.Redis) -> list[str]:
 def _describe(job: Job) -> FailedJob:
     result = job.latest_result()
     error = (result.exc_string or "") if result is not None else ""
+    batch = _batch_in(job)
     return FailedJob(
         id=job.id,
         function=job.func_name or "",
         enqueued_at=job.enqueued_at,
         ended_at=job.ended_at,
-        beacons=_beacons_in(job),
+        beacons=None if batch is None else len(batch.beacons),
+        projects=[] if batch is None else sorted({b.project_id for b in batch.beacons}),
+        reason=str(job.meta.get("reason", "")),
         error=error.strip().splitlines()[-1] if error.strip() else "",
     )
 
 
-def _beacons_in(job: Job) -> int | None:
+def _batch_in(job: Job) -> BeaconBatch | None:
     try:
-        return len(decode_batch(job.args[0]).beacons)
+        return decode_batch(job.args[0])
     except (msgspec.MsgspecError, IndexError, TypeError):
         return None
 

@@ -74,6 +74,10 @@ GAMMA = (1 + ALPHA) / (1 - ALPHA)
 _LOG_GAMMA = math.log(GAMMA)
 # smallint's minimum: sorts before every real bin, so cumulative walks need no special case.
 ZERO_BIN = -32768
+# The smallest real bin the smallint column holds: values up to γ^MIN_BIN (about 1e-285
+# units). Ingest accepts any finite value ≥ 0, so a CLS of 1e-300 (or a subnormal) is
+# valid input whose log bin (≈ -34,000) would overflow the column and fail the batch.
+MIN_BIN = ZERO_BIN + 1
 
 
 def rating(metric: Metric, value: float) -> Rating:
@@ -86,10 +90,17 @@ def rating(metric: Metric, value: float) -> Rating:
 
 
 def bin_of(metric: Metric, value: float) -> int:
+    """The value's histogram bin; ZERO_BIN for 0 and for positive values below MIN_BIN's.
+
+    Like DDSketch's minimum indexable value: what is too small to index counts as zero in
+    the histogram, the nearest value it can represent. Only the bin is clamped; the raw
+    `value` column keeps the value exactly as sent.
+    """
     scaled = value * SPECS[metric].unit_scale
     if scaled <= 0:
         return ZERO_BIN
-    return math.ceil(math.log(scaled) / _LOG_GAMMA)
+    index = math.ceil(math.log(scaled) / _LOG_GAMMA)
+    return index if index >= MIN_BIN else ZERO_BIN
 
 
 def bin_value(metric: Metric, bin_index: int) -> float:

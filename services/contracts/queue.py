@@ -14,6 +14,9 @@ from services.contracts.wire import Beacon
 QUEUE_NAME = "beacons"
 # The worker function that handles a batch of accepted beacons.
 BEACONS_RECEIVED = "services.workers.jobs.beacons_received"
+# A beacon a batch could not store, parked by the workers in the failed registry (one
+# BeaconBatch of one beacon); `vitals jobs retry-failed` runs it again.
+BEACON_PARKED = "services.workers.jobs.beacon_parked"
 # Retries back off so a PostgreSQL restart is waited out rather than hammered.
 RETRY_INTERVALS_S = (1, 5, 15, 60, 300)
 

@@ -15,6 +15,7 @@ import msgspec
 from msgspec import Meta
 
 from services.contracts.metrics import SPECS, Metric
+from services.contracts.page_url import InvalidUrl, split_page_url
 
 WIRE_VERSION = 1
 MAX_REPORTS = 50  # five metrics, re-reported on bfcache restores and soft navigations
@@ -163,5 +164,18 @@ def check_values(beacon: Beacon) -> None:
             )
         if not math.isfinite(report.delta) or abs(report.delta) > limit:
             raise InvalidBeacon(f"reports[{index}].delta out of range for {report.name}")
-    if not beacon.url.startswith(("http://", "https://")):
-        raise InvalidBeacon("url must be an absolute http(s) URL")
+    _check_page_url(beacon.url)
+
+
+def _check_page_url(url: str) -> None:
+    """The workers key pages on this URL's host and path (page_url.py): one it cannot split
+    is refused here, never answered 202 and dropped later."""
+    try:
+        split_page_url(url)
+    except InvalidUrl as exc:
+        raise InvalidBeacon(f"url {exc}") from None
+    # Characters, not bytes, bound the length above; the host and path also sit in a
+    # B-tree key (pages), whose rows PostgreSQL caps at ~2.7 kB. A browser's URL is ASCII
+    # (percent-encoded, punycode), so bytes are what a real one measures anyway.
+    if len(url.encode()) > MAX_URL:
+        raise InvalidBeacon(f"url is longer than {MAX_URL} bytes in UTF-8")

@@ -44,6 +44,9 @@ class Agent(msgspec.Struct, frozen=True):
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def agent_of(user_agent: str) -> Agent:
+    # Families are cut out of the header, which may hold a NUL (latin-1 decoded, any
+    # byte): PostgreSQL text cannot store one, and it would fail the batch.
+    user_agent = user_agent.replace("\x00", "")
     result = ua_parser.parse(user_agent).with_defaults()
     device = _device_class(
         user_agent, result.os.family, result.device.family, result.device.brand or ""
@@ -71,7 +74,8 @@ def _device_class(user_agent: str, os_family: str, device_family: str, brand: st
 
 
 def _major(version: str | None) -> int | None:
-    if version is None or not version.isdigit():
+    # isdigit() also holds for "²", which int() refuses; ASCII digits are what int() takes.
+    if version is None or not (version.isascii() and version.isdigit()):
         return None
     value = int(version)
     return value if value <= SMALLINT_MAX else None

@@ -12,7 +12,8 @@ from services.workers.batches import Outcome
 
 REPORTS = Counter(
     "vitals_worker_reports",
-    "Reports by final outcome: stored, replaced, duplicate, dropped (with a reason), failed.",
+    "Reports by final outcome: stored, replaced, duplicate, dropped (with a reason),"
+    " parked (with a reason: their beacon's data could not be stored), failed.",
     ["outcome", "reason"],
 )
 BATCHES = Counter("vitals_worker_batches", "Batches by outcome: processed, failed.", ["outcome"])
@@ -33,8 +34,7 @@ QUEUE_SCHEDULED = Gauge(
 # Pre-create the label sets so a scrape shows zeros instead of missing series.
 for _outcome in ("stored", "replaced", "duplicate", "failed"):
     REPORTS.labels(_outcome, "")
-for _reason in ("unknown_project", "invalid_url"):
-    REPORTS.labels("dropped", _reason)
+REPORTS.labels("dropped", "unknown_project")
 for _outcome in ("processed", "failed"):
     BATCHES.labels(_outcome)
 
@@ -45,6 +45,8 @@ def record(outcome: Outcome) -> None:
     REPORTS.labels("duplicate", "").inc(outcome.duplicate)
     for reason, count in outcome.dropped.items():
         REPORTS.labels("dropped", reason).inc(count)
+    for reason, count in outcome.parked_reports().items():
+        REPORTS.labels("parked", reason).inc(count)
     BATCHES.labels("processed").inc()
 
 

@@ -1,8 +1,10 @@
 """RQ job functions, named for what happened. Ingest reaches them by dotted path.
 
-Jobs raise on any failure (a payload that does not decode, a database error): RQ records
-the exception, retries with the job's `Retry` and finally parks it in the failed
-registry, from which `vitals jobs retry-failed` re-runs it.
+Jobs raise on any failure that is not one beacon's own data (a payload that does not
+decode, a lost database, a timeout): RQ records the exception, retries with the job's
+`Retry` and finally parks it in the failed registry, from which `vitals jobs
+retry-failed` re-runs it. A beacon whose own data cannot be stored is isolated by the
+batch (batches.py) and parked alone (parking.py); the job then succeeds for the rest.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ import time
 
 import structlog
 
-from services.contracts.queue import decode_batch
+from services.contracts.queue import BeaconBatch, decode_batch
+from services.contracts.redis_client import sync_redis
 from services.workers import counters, runtime
 from services.workers.batches import Outcome, process_batch
 from services.workers.live import live_batches
+from services.workers.parking import GuiltyBeacon, error_of, park
 from services.workers.retention import Retention, apply_retention
 
 log = structlog.get_logger()
@@ -23,18 +27,45 @@ log = structlog.get_logger()
 def beacons_received(payload: str) -> dict[str, object]:
     started = time.perf_counter()
     batch = decode_batch(payload)
+    outcome = _store(batch)
+    if outcome.parked:
+        # Before the job succeeds: if parking fails the job is retried, and re-storing
+        # what committed changes nothing.
+        jobs = park(sync_redis(runtime.current().settings), outcome.parked)
+        for parked, job_id in zip(outcome.parked, jobs, strict=True):
+            log.warning(
+                "beacon_parked",
+                parked_job_id=job_id,
+                project_id=parked.accepted.project_id,
+                reason=parked.reason,
+                detail=parked.detail,
+            )
+    counters.record(outcome)
+    counters.BATCH_SECONDS.observe(time.perf_counter() - started)
+    summary = outcome.summary()
+    log.info("batch_stored", beacons=len(batch.beacons), **summary)
+    return summary
+
+
+def beacon_parked(payload: str) -> dict[str, object]:
+    """A parked beacon retried by an operator: stored now, or back in the failed registry
+    at once (the job has no retries) with the reason as its error."""
+    outcome = _store(decode_batch(payload))
+    if outcome.parked:
+        raise GuiltyBeacon("; ".join(error_of(p) for p in outcome.parked))
+    counters.record(outcome)
+    return outcome.summary()
+
+
+def _store(batch: BeaconBatch) -> Outcome:
     rt = runtime.current()
 
     async def process() -> Outcome:
         return await process_batch(await rt.pool(), await rt.edition(), rt.projects, batch)
 
     outcome = rt.run(process())
-    counters.record(outcome)
-    counters.BATCH_SECONDS.observe(time.perf_counter() - started)
     rt.publisher.publish(live_batches(outcome))
-    summary = outcome.summary()
-    log.info("batch_stored", beacons=len(batch.beacons), **summary)
-    return summary
+    return outcome
 
 
 def retention_due() -> dict[str, int]:

@@ -22,9 +22,10 @@ and catches random tokens; a project rule fixes whatever it gets wrong.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 import msgspec
+
+from services.contracts.page_url import split_page_url
 
 ID = ":id"
 MAX_ROUTE = 512  # a route is a dashboard label; a longer one is a path we failed to template
@@ -32,10 +33,6 @@ MAX_ROUTE = 512  # a route is a dashboard label; a longer one is a path we faile
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEX = re.compile(r"[0-9a-fA-F]{16,}")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,}")
-
-
-class InvalidUrl(ValueError):
-    """The URL passed ingest's checks but has no usable host (e.g. a malformed port)."""
 
 
 class RouteRule(msgspec.Struct, frozen=True):
@@ -67,20 +64,10 @@ def compile_rules(rules: list[RouteRule]) -> tuple[list[CompiledRule], list[str]
 
 
 def page_of(url: str, rules: list[CompiledRule], declared_route: str | None = None) -> Page:
-    """Host and path of a page URL (query and fragment dropped: they may carry personal
-    data and would make every page view a new page), and its route."""
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        port = parts.port
-    except ValueError as exc:  # an unclosed IPv6 bracket, a port out of range
-        raise InvalidUrl(str(exc)) from None
-    if not host:
-        raise InvalidUrl("no host")
-    if port is not None:
-        host = f"{host}:{port}"
-    path = parts.path or "/"
-    return Page(host=host, path=path, route=route_of(path, rules, declared_route))
+    """Host and path of a page URL by ingest's own rule (contracts/page_url.py), and its
+    route. Raises InvalidUrl only for a URL an older ingest let through."""
+    split = split_page_url(url)
+    return Page(host=split.host, path=split.path, route=route_of(split.path, rules, declared_route))
 
 
 def route_of(path: str, rules: list[CompiledRule], declared_route: str | None = None) -> str:

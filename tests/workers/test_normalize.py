@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 import pytest
 
 from services.contracts.attribution import flatten
-from services.contracts.metrics import GAMMA, ZERO_BIN, Device, Metric, Rating
+from services.contracts.metrics import GAMMA, SPECS, ZERO_BIN, Device, Metric, Rating, bin_of
+from services.contracts.page_url import InvalidUrl
 from services.contracts.wire import Attribution
 from services.workers.agents import agent_of
 from services.workers.normalize import latest_per_key, normalize
-from services.workers.routes import InvalidUrl, RouteRule, compile_rules, page_of, route_of
+from services.workers.routes import RouteRule, compile_rules, page_of, route_of
 from tests.workers.factories import SAFARI_IPHONE, accepted, beacon, report
 
 
@@ -111,6 +112,11 @@ class TestAgents:
             device,
         )
 
+    def test_nul_in_the_user_agent_never_reaches_a_column(self) -> None:
+        """A NUL byte in the User-Agent header (PostgreSQL text cannot hold it) is left out of the browser family cut from it."""
+        agent = agent_of("Mozilla/5.0 (compatible; Foo\x00Bot/1.0; +http://bot.example)")
+        assert (agent.browser, agent.browser_major) == ("FooBot", 1)
+
 
 class TestRatingsAndBins:
     @pytest.mark.parametrize(
@@ -142,6 +148,18 @@ class TestRatingsAndBins:
         scaled = value * (1000 if name == "CLS" else 1)
         assert GAMMA ** (normalized.bin - 1) < scaled <= GAMMA**normalized.bin * (1 + 1e-12)
         assert normalized.bin == math.ceil(math.log(scaled) / math.log(GAMMA))
+
+    @pytest.mark.parametrize("value", [1e-300, 5e-324, 1e-290])
+    def test_values_below_the_smallest_bin_count_as_zero(self, value: float) -> None:
+        """A positive CLS whose log bin would not fit smallint (1e-300, a subnormal) lands in the zero bin, as DDSketch does below its smallest indexable value; the raw value is kept exactly."""
+        (normalized,) = normalize(accepted(1, beacon(report("CLS", value))), [])
+        assert (normalized.bin, normalized.value) == (ZERO_BIN, value)
+
+    @pytest.mark.parametrize("metric", list(Metric))
+    def test_every_accepted_value_has_a_bin_smallint_holds(self, metric: Metric) -> None:
+        """From the smallest positive float up to the metric's maximum, every bin fits the smallint column."""
+        for value in (5e-324, 1e-300, 1e-285, 1e-3, 1.0, SPECS[metric].max_value):
+            assert -(2**15) <= bin_of(metric, value) < 2**15
 
     def test_zero_has_its_own_bin(self) -> None:
         """A CLS of exactly 0 (a page that never shifted) lands in the zero bin."""

@@ -212,16 +212,6 @@ class TestStoreBatch:
         assert (outcome.stored, outcome.duplicate) == (5, 0)
         assert await db.fetchval("SELECT count(DISTINCT project_id) FROM vitals") == 1
 
-    async def test_url_without_usable_host_is_dropped(
-        self, pool: asyncpg.Pool, db: asyncpg.Connection
-    ) -> None:
-        """A URL whose port is out of range cannot name a page: its reports are dropped as invalid_url."""
-        project = await create_project(db)
-        bad = accepted(project, beacon(report("LCP", 900), url="https://shop.example:99999/"))
-        outcome = await store(pool, batch(bad, page_view(project)))
-        assert outcome.dropped == {"invalid_url": 1}
-        assert outcome.stored == 5
-
     async def test_project_route_rules_name_the_route(
         self, pool: asyncpg.Pool, db: asyncpg.Connection
     ) -> None:
