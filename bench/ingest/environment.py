@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import asyncpg
 import redis.asyncio
 
-from services.cli import catalog, registry
+from services.cli import catalog
 from services.cli.migrations import migrate
+from services.contracts.keys import MARKER_KEY, REGISTRY_KEY, encode_access
 from services.contracts.settings import Settings
 from services.workers.rollups import FAMILIES, WIDTHS
 from tests.support.processes import RedisServer
@@ -93,12 +94,21 @@ class BenchEnvironment:
         return self._bench
 
     async def reset_queue(self) -> None:
-        """Empty Redis (queue, registries, rate counters), then put the key back."""
+        """Empty Redis (queue, registries, rate counters) but for a complete key registry.
+
+        One MULTI, so no ingest process ever sees Redis without the registry: between a
+        FLUSHALL and a separate rebuild it would answer 503 (and used to cache "unknown
+        key" and answer 403 for seconds).
+        """
         client = redis.asyncio.Redis.from_url(self.bench.settings.redis_url)
         connection = await asyncpg.connect(self.bench.settings.database_url)
         try:
-            await client.flushall()
-            await registry.rebuild(client, await catalog.active_key_access(connection))
+            access = await catalog.active_key_access(connection)
+            async with client.pipeline(transaction=True) as pipe:
+                pipe.flushall()
+                pipe.hset(REGISTRY_KEY, mapping={h: encode_access(a) for h, a in access.items()})
+                pipe.set(MARKER_KEY, "bench")
+                await pipe.execute()
         finally:
             await connection.close()
             await client.aclose()
