@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await limiter.aclose()
             await commit.aclose()
             await app.state.redis.aclose()
+            app.state.intake.close()  # the last summary of refused beacons
 
     return Litestar(
         route_handlers=[

@@ -28,6 +28,7 @@ from services.ingest.bots import is_bot
 from services.ingest.commit import GroupCommit
 from services.ingest.envelope import Envelope
 from services.ingest.ratelimit import RateLimiter
+from services.ingest.refusal_log import RefusalLog
 from services.ingest.rejections import (
     RETRY_AFTER_QUEUE_FULL_S,
     Rejected,
@@ -62,6 +63,7 @@ class Intake:
         self._depth = depth
         self._commit = commit
         self._telemetry = telemetry
+        self._refusals = RefusalLog()
 
     async def receive(self, request: Request[Any, Any, Any], envelope: Envelope) -> int:
         """Admit one beacon request; the number of reports it carried, or Rejected."""
@@ -70,8 +72,11 @@ class Intake:
         except Rejected as exc:
             self._telemetry.dropped(exc.code, exc.reports)
             if exc.status >= 500:
-                log.warning("beacon_refused", error=exc.code, reports=exc.reports)
+                self._refusals.refused(exc.code, exc.reports)
             raise
+
+    def close(self) -> None:
+        self._refusals.flush()
 
     async def _receive(self, request: Request[Any, Any, Any], envelope: Envelope) -> int:
         check_content_headers(envelope)
