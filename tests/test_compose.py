@@ -81,6 +81,12 @@ class TestServices:
         """The four Vitals services, the database, Redis and the migration job are all there."""
         assert {"db", "redis", "migrate", *APPS} <= services.keys()
 
+    def test_every_long_running_service_is_restarted(self, services: dict[str, Any]) -> None:
+        """Every service but the one-shot migrate job comes back after a crash or a kill: its restart policy is unless-stopped or always."""
+        for name, service in services.items():
+            if name != "migrate":
+                assert service.get("restart") in ("unless-stopped", "always"), name
+
 
 class TestDatabase:
     def test_image_is_timescale_licensed_and_pinned(self, services: dict[str, Any]) -> None:
