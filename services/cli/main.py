@@ -16,9 +16,10 @@ from argon2 import PasswordHasher
 
 from services.cli import catalog, demo, jobs, supervisor
 from services.cli.migrations import MigrationError, migrate
+from services.cli.roles import set_query_password
 from services.contracts import key_registry as registry
 from services.contracts.redis_client import async_redis
-from services.contracts.settings import Settings, SettingsError
+from services.contracts.settings import QUERY_ROLE, Settings, SettingsError
 from services.contracts.tokens import check_lifetime, mint_token
 
 Command = Callable[[Settings, argparse.Namespace], Awaitable[None]]
@@ -57,9 +58,12 @@ async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
     connection = await _connect(settings)
     try:
         applied = await migrate(connection)
+        password_set = await set_query_password(connection, settings)
     finally:
         await connection.close()
     print(f"applied {len(applied)} migration(s)" + "".join(f"\n  {m.path.name}" for m in applied))
+    if password_set:
+        print(f"set the password of {QUERY_ROLE} from settings")
 
 
 async def cmd_project_create(settings: Settings, args: argparse.Namespace) -> None:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Literal
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import msgspec
 
 ENV_PREFIX = "VITALS_"
+# The query service's login role (migrations/0008_query_login.sql): a member of
+# vitals_reader and nothing else.
+QUERY_ROLE = "vitals_query"
 # RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.
 MIN_JWT_SECRET_BYTES = 32
 
@@ -20,6 +24,11 @@ class SettingsError(ValueError):
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str
     redis_url: str
+    # The query service's own login, which may only read (QUERY_ROLE, made by the
+    # migrations; perhaps on a read replica). Unset: database_url's server and database
+    # as QUERY_ROLE with query_database_password, which `vitals migrate` gives the role.
+    query_database_url: str | None = None
+    query_database_password: str | None = None
     # The cache may live on a separate, evicting Redis; the queue never may.
     cache_redis_url: str | None = None
 
@@ -106,6 +115,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def cache_url(self) -> str:
         return self.cache_redis_url or self.redis_url
+
+    @property
+    def query_url(self) -> str:
+        if self.query_database_url:
+            return self.query_database_url
+        scheme, netloc, path, query, fragment = urlsplit(self.database_url)
+        user = quote(QUERY_ROLE, safe="")
+        if self.query_database_password:
+            user += ":" + quote(self.query_database_password, safe="")
+        server = netloc.rpartition("@")[2]
+        return urlunsplit((scheme, f"{user}@{server}", path, query, fragment))
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:

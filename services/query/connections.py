@@ -1,4 +1,4 @@
-"""The query service's database sessions: the shared pool factory, tuned for short reads."""
+"""The query service's database sessions: its own login, tuned for short reads."""
 
 from __future__ import annotations
 
@@ -24,5 +24,6 @@ def tuned_url(url: str) -> str:
 
 
 async def reader_pool(settings: Settings, service: str) -> asyncpg.Pool:
-    tuned = msgspec.structs.replace(settings, database_url=tuned_url(settings.database_url))
+    """Logged in as the query role (settings.query_url), which can become no role that writes."""
+    tuned = msgspec.structs.replace(settings, database_url=tuned_url(settings.query_url))
     return await create_pool(tuned, service, read_only=True)
