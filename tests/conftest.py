@@ -15,6 +15,7 @@ import redis.asyncio
 
 from services.cli.migrations import migrate
 from services.contracts.settings import Settings
+from tests.support.ops import OPS_TOKEN
 from tests.support.processes import RedisServer
 
 TEST_REDIS_DB = 15
@@ -51,6 +52,7 @@ def base_settings() -> Settings:
         database_url=_with_database(database_url, test_database),
         redis_url=redis_url.rsplit("/", 1)[0] + f"/{redis_db}",
         jwt_secret=TEST_JWT_SECRET,
+        ops_token=OPS_TOKEN,
     )
 
 

@@ -18,6 +18,7 @@ from services.cli.migrations import migrate
 from services.contracts.keys import MARKER_KEY, REGISTRY_KEY, encode_access
 from services.contracts.settings import Settings
 from services.workers.rollups import FAMILIES, WIDTHS
+from tests.support.ops import OPS_TOKEN
 from tests.support.processes import RedisServer
 
 DATABASE = "vitals_bench"
@@ -88,6 +89,7 @@ class BenchEnvironment:
             # Per-batch info lines would go to a log file nobody reads; warnings still show.
             log_level="warning",
             max_queue_depth=UNBOUNDED_QUEUE,
+            ops_token=OPS_TOKEN,  # together.py reads ingest's /metrics
         )
         self._bench = Bench(settings=settings, key=key, project_id=project.id)
         await self.reset_queue()

@@ -23,6 +23,7 @@ from bench.ingest.processes import now_ms, run_load, start_ingest, start_worker
 from bench.ingest.report import say
 from bench.ingest.stats import median, percentile
 from bench.ingest.watch import Timeline, Watcher
+from tests.support.ops import OPS_HEADERS
 
 RATE = 2_000  # beacons/s: the issue's end-to-end target
 REPORTS_PER_BEACON = 5
@@ -153,7 +154,7 @@ def _at(samples: list[tuple[float, int]], when: float) -> float:
 
 def _beacons_per_job(ingest_url: str) -> float:
     """Mean group-commit size, from ingest's own histogram."""
-    text = httpx.get(ingest_url + "/metrics", timeout=5).text
+    text = httpx.get(ingest_url + "/metrics", headers=OPS_HEADERS, timeout=5).text
     values = {
         line.split()[0]: float(line.split()[1])
         for line in text.splitlines()

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping
+from http import HTTPStatus
 from typing import Any
 
+import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from services.contracts.request_ids import request_id_of
 
 
 class ApiError(Exception):
@@ -35,19 +39,32 @@ def _api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[dict[str, A
 
 def _http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     # Litestar's own 4xx (unknown route, bad query parameter, wrong method) in our shape.
-    code = "invalid_request" if isinstance(exc, ValidationException) else _slug(exc.detail)
+    # The code comes from the status, never from the detail: a detail can quote the input.
+    code = "invalid_request" if isinstance(exc, ValidationException) else _slug(exc.status_code)
     detail = exc.extra if isinstance(exc, ValidationException) and exc.extra else exc.detail
     return error_response(exc.status_code, code, detail, dict(exc.headers or {}))
 
 
-def _slug(text: str) -> str:
-    return "_".join(text.lower().split()) or "error"
+def _slug(status: int) -> str:
+    try:
+        return "_".join(HTTPStatus(status).phrase.lower().split())
+    except ValueError:
+        return "error"
 
 
-def _unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    return error_response(
-        HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "unexpected server error"
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """A bug or an outage nobody mapped: logged with its traceback, answered with the id."""
+    request_id = request_id_of(request.scope)
+    # A fresh logger: a module-level one is bound to the sink of its first use.
+    structlog.get_logger().error(
+        "unhandled_error",
+        method=request.method,
+        path=request.url.path,
+        request_id=request_id,
+        exc_info=exc,
     )
+    body = {"error": "internal_error", "detail": "unexpected server error"}
+    return Response({**body, "request_id": request_id}, status_code=HTTP_500_INTERNAL_SERVER_ERROR)
 
 
 ExceptionHandlers = MutableMapping[

@@ -12,7 +12,9 @@ from services.contracts import key_registry
 from services.contracts.errors import EXCEPTION_HANDLERS
 from services.contracts.health import NotReady, health_router
 from services.contracts.logging import configure_logging
+from services.contracts.ops import ops_token
 from services.contracts.redis_client import async_redis, sync_redis
+from services.contracts.request_ids import bind_request_id, send_request_id
 from services.contracts.settings import Settings
 from services.ingest.access import KeyCache
 from services.ingest.backpressure import QueueDepth
@@ -49,6 +51,7 @@ async def check_key_registry(state: State) -> None:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings, SERVICE)
+    ops_token(settings)  # a too-short one is refused at start, not at the first scrape
     telemetry = IngestTelemetry()
 
     @asynccontextmanager
@@ -93,6 +96,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[bind_request_id],
+        before_send=[send_request_id],
         state=State(
             {
                 "settings": settings,

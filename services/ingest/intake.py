@@ -16,6 +16,7 @@ import redis
 import structlog
 from litestar import Request
 
+from services.contracts.bodies import UNREADABLE_JSON, unreadable_detail
 from services.contracts.key_registry import RegistryMissing
 from services.contracts.keys import ProjectAccess
 from services.contracts.queue import AcceptedBeacon
@@ -158,6 +159,8 @@ def _decode(body: bytes) -> Beacon:
     except (msgspec.DecodeError, InvalidBeacon) as exc:
         # msgspec names the place: "Expected `float`, got `str` - at `$.reports[0].value`".
         raise Rejected(400, "invalid_beacon", str(exc)) from None
+    except UNREADABLE_JSON as exc:
+        raise Rejected(400, "invalid_beacon", unreadable_detail(exc)) from None
 
 
 def _check_time_origin(settings: Settings, beacon: Beacon, received_at_ms: float) -> None:

@@ -1,4 +1,4 @@
-"""Prometheus metrics of the ingest process, served at /metrics.
+"""Prometheus metrics of the ingest process, served at /metrics to the ops token's holder.
 
 Every beacon request ends in exactly one outcome: `accepted`, or `dropped` with a reason
 that is the error code it was answered with (or `bot`, answered 202). Reports are counted
@@ -21,6 +21,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+
+from services.contracts.ops import require_ops_token
 
 ACCEPTED = "accepted"
 DROPPED = "dropped"
@@ -101,7 +103,7 @@ class IngestTelemetry:
         return bytes(generate_latest(self.registry))
 
 
-@get("/metrics", include_in_schema=False)
+@get("/metrics", include_in_schema=False, guards=[require_ops_token])
 async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     state = request.app.state
     # Refreshes the gauge (unless read in the last 0.1 s); with Redis down the scrape still

@@ -1,4 +1,4 @@
-"""The worker's small HTTP side: /health, /ready and /metrics, on its own thread.
+"""The worker's small HTTP side: /health, /ready and /metrics (ops token only), on its own thread.
 
 RQ owns the main thread; the health server runs uvicorn in a daemon thread with its own
 event loop, so a long job never delays a liveness probe.
@@ -19,7 +19,9 @@ from rq.queue import Queue
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from services.contracts.database import create_pool, ping
+from services.contracts.errors import EXCEPTION_HANDLERS
 from services.contracts.health import CHECK_TIMEOUT_S, health_router
+from services.contracts.ops import ops_token, require_ops_token
 from services.contracts.queue import QUEUE_NAME
 from services.contracts.redis_client import async_redis
 from services.contracts.settings import Settings
@@ -39,7 +41,7 @@ async def check_redis(state: State) -> None:
     await state.redis.ping()
 
 
-@get("/metrics", include_in_schema=False)
+@get("/metrics", include_in_schema=False, guards=[require_ops_token])
 async def metrics(state: State) -> Response[bytes]:
     """Prometheus exposition: this process's counters and the shared queue's gauges."""
     try:
@@ -56,6 +58,8 @@ async def metrics(state: State) -> Response[bytes]:
 
 
 def create_health_app(settings: Settings) -> Litestar:
+    ops_token(settings)  # a too-short one is refused at start, not at the first scrape
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         # min_size 0: the probe must start even while PostgreSQL is down, and then say so.
@@ -73,6 +77,8 @@ def create_health_app(settings: Settings) -> Litestar:
             metrics,
         ],
         lifespan=[lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,
+        state=State({"settings": settings}),
     )
 
 

@@ -33,6 +33,7 @@ from services.contracts.queue import BEACONS_RECEIVED, QUEUE_NAME, RETRY_INTERVA
 from services.contracts.redis_client import async_redis, sync_redis
 from services.contracts.settings import Settings
 from services.ingest.commit import FAILURE_TTL_S, JOB_DESCRIPTION, JOB_TIMEOUT_S, RESULT_TTL_S
+from tests.support.ops import OPS_HEADERS
 from tests.support.processes import (
     ROOT,
     ServiceProcess,
@@ -165,7 +166,7 @@ async def drain(settings: Settings, timeout_s: float = 30.0) -> QueueState:
 
 
 def scrape(process: ServiceProcess) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    text = httpx.get(process.url + "/metrics", timeout=5).text
+    text = httpx.get(process.url + "/metrics", headers=OPS_HEADERS, timeout=5).text
     return {
         (s.name, tuple(sorted(s.labels.items()))): float(s.value)
         for family in text_string_to_metric_families(text)

@@ -8,6 +8,7 @@ import redis.asyncio
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.ingest.conftest import beacon, metric, post_beacon, publish_key
+from tests.support.ops import OPS_HEADERS
 
 HEADLESS = "Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/131.0.0.0 Safari/537.36"
 
@@ -15,7 +16,7 @@ HEADLESS = "Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/131.0.0.0 Safari/537.
 class TestMetrics:
     async def test_exposition_is_prometheus_text(self, ingest: Any) -> None:
         """/metrics answers in the Prometheus text format with the ingest families."""
-        response = await ingest.get("/metrics")
+        response = await ingest.get("/metrics", headers=OPS_HEADERS)
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/plain")
         names = {f.name for f in text_string_to_metric_families(response.text)}

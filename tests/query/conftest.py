@@ -44,6 +44,7 @@ def query_settings(settings: Settings, cache_server: RedisServer) -> Settings:
         redis_url=settings.redis_url,
         cache_redis_url=cache_server.url,
         jwt_secret=settings.jwt_secret,
+        ops_token=settings.ops_token,
     )
 
 

@@ -24,6 +24,7 @@ from services.query.cache import CLOSED_TTL_S, OPEN_TTL_S
 from services.query.singleflight import SingleFlight
 from tests.query.conftest import bearer
 from tests.query.seeding import ROLLUPS, Seeder, Vital
+from tests.support.ops import OPS_HEADERS
 from tests.support.processes import RedisServer, ServiceProcess, uvicorn_service
 
 CLOSED = {"from": "2025-03-03T00:00:00Z", "to": "2025-03-04T00:00:00Z"}
@@ -133,7 +134,7 @@ class TestSingleFlight:
     @staticmethod
     def served_statements(service: ServiceProcess) -> float:
         """The process's own count of quantile statements, from its /metrics."""
-        text = httpx.get(service.url + "/metrics").text
+        text = httpx.get(service.url + "/metrics", headers=OPS_HEADERS).text
         line = next(
             (
                 row

@@ -13,6 +13,7 @@ import redis.asyncio
 from services.contracts import key_registry
 from services.contracts.settings import Settings
 from tests.ingest.conftest import no_keys
+from tests.support.ops import OPS_HEADERS
 from tests.support.processes import RedisServer, ServiceProcess, uvicorn_service, worker_service
 
 STARTERS: dict[str, Callable[[Settings], ServiceProcess]] = {
@@ -32,6 +33,7 @@ def running(
         database_url=settings.database_url,
         redis_url=private_redis.url,
         jwt_secret=settings.jwt_secret,
+        ops_token=settings.ops_token,
     )
     asyncio.run(build_empty_registry(private_redis.url))  # as the workers would
     service = STARTERS[request.param](service_settings)
@@ -64,10 +66,10 @@ class TestProbes:
     def test_not_ready_while_redis_is_down_then_ready_again(
         self, running: tuple[ServiceProcess, RedisServer]
     ) -> None:
-        """Stopping Redis makes /ready 503 with the reason while /health stays 200; restarting it recovers."""
+        """Stopping Redis makes /ready 503 with the reason (to the ops token) while /health stays 200; restarting it recovers."""
         service, redis_server = running
         redis_server.stop(signal.SIGKILL)
-        ready = httpx.get(service.url + "/ready", timeout=10)
+        ready = httpx.get(service.url + "/ready", headers=OPS_HEADERS, timeout=10)
         assert ready.status_code == 503
         body = ready.json()
         assert body["status"] == "unavailable"
@@ -89,11 +91,15 @@ class TestQueueSafety:
         """Ingest refuses readiness when the queue Redis could lose accepted beacons."""
         unsafe = RedisServer(appendonly=appendonly, policy=policy).start()
         service = STARTERS["ingest"](
-            Settings(database_url=settings.database_url, redis_url=unsafe.url)
+            Settings(
+                database_url=settings.database_url,
+                redis_url=unsafe.url,
+                ops_token=settings.ops_token,
+            )
         )
         try:
             service.wait_healthy()
-            ready = httpx.get(service.url + "/ready", timeout=10)
+            ready = httpx.get(service.url + "/ready", headers=OPS_HEADERS, timeout=10)
             assert ready.status_code == 503
             assert reason in ready.json()["reason"]
         finally:

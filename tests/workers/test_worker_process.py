@@ -29,6 +29,7 @@ from services.contracts.queue import QUEUE_NAME
 from services.contracts.redis_client import sync_redis
 from services.contracts.settings import Settings
 from services.workers.retention import DUE_KEY
+from tests.support.ops import OPS_HEADERS
 from tests.support.processes import ROOT, ServiceProcess, settings_env, worker_service
 from tests.workers.conftest import assert_rollups_exact
 from tests.workers.factories import batch, create_project, enqueue_like_ingest, page_view, payload
@@ -53,7 +54,7 @@ def start_worker(settings: Settings, role: str) -> ServiceProcess:
 
 def metric(worker: ServiceProcess, line_prefix: str) -> float:
     """A sample's value from the worker's /metrics, 0 when absent."""
-    for line in httpx.get(worker.url + "/metrics", timeout=5).text.splitlines():
+    for line in httpx.get(worker.url + "/metrics", headers=OPS_HEADERS, timeout=5).text.splitlines():
         if line.startswith(line_prefix + " "):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
