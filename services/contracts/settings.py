@@ -112,11 +112,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # /metrics answers 404 and /ready only its status (services/contracts/ops.py).
     ops_token: str | None = None
 
-    # Bearer token for every service's operational endpoints (/metrics, /ready's reasons):
-    # they reveal site-wide traffic and the setup, and ingest's listener is public. Unset,
-    # /metrics answers 404 and /ready only its status (services/contracts/ops.py).
-    ops_token: str | None = None
-
     @property
     def cache_url(self) -> str:
         return self.cache_redis_url or self.redis_url
