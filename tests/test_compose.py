@@ -211,6 +211,11 @@ class TestEnvironment:
         missing = [f for f in required if not environment.get(ENV_PREFIX + f.upper())]
         assert not missing, missing
 
+    @pytest.mark.parametrize("name", ("migrate", "query"))
+    def test_the_query_login_has_a_password(self, services: dict[str, Any], name: str) -> None:
+        """Migrate gives vitals_query a password and the query service logs in with it."""
+        assert environment_of(services[name]).get("VITALS_QUERY_DATABASE_PASSWORD")
+
     @pytest.mark.parametrize("name", APPS)
     def test_logs_are_json(self, services: dict[str, Any], name: str) -> None:
         """Services in containers log JSON."""
