@@ -9,6 +9,7 @@ refusal after a quiet second at once, the rest as counts per reason once a secon
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections import Counter
 
@@ -22,6 +23,10 @@ class RefusalLog:
         # Bound here, not at import: the logger must use the configuration of the app that
         # owns this log (tests create several apps in one process).
         self._log = structlog.get_logger()
+        # A summary speaks for many requests: it is logged in the context this log was made
+        # in (the service's), never with the request_id of the request that happened to
+        # trigger it.
+        self._context = contextvars.copy_context()
         self._interval_s = interval_s
         self._beacons: Counter[str] = Counter()
         self._reports = 0
@@ -44,8 +49,10 @@ class RefusalLog:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if not self._beacons:
-            return
+        if self._beacons:
+            self._context.run(self._write)
+
+    def _write(self) -> None:
         self._log.warning(
             "beacons_refused",
             beacons=sum(self._beacons.values()),

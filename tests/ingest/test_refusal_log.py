@@ -55,6 +55,8 @@ class TestRefusalLog:
         lines = refusal_lines(stderr)
         print(f"\n{BEACONS} refused beacons in {elapsed_s:.2f}s: {len(lines)} log lines")
         assert {line["event"] for line in lines} == {"beacons_refused"}
+        # A summary speaks for many requests, so it names the service and no one request.
+        assert all(line["service"] == "ingest" and "request_id" not in line for line in lines)
         # One at once, then at most one a second of the burst, plus the one a second later.
         assert len(lines) <= 2 + int(elapsed_s)
         assert sum(line["beacons"] for line in lines) == BEACONS
