@@ -29,8 +29,11 @@ async def create_pool(
     read_only: bool = False,
     min_size: int | None = None,
     max_size: int | None = None,
+    session_settings: dict[str, str] | None = None,
 ) -> asyncpg.Pool:
+    """`session_settings`: more startup parameters (say, one service's timeouts)."""
     server_settings = {"application_name": f"vitals.{service}", "timezone": "UTC"}
+    server_settings |= session_settings or {}
     if read_only:
         # Startup parameters, not SET: they become the session's defaults, so the pool's
         # RESET ALL on release (and even RESET ROLE) cannot drop back to the owner role.

@@ -7,30 +7,44 @@ event loop, so a long job never delays a liveness probe.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
 from litestar import Litestar, Response, get
 from litestar.datastructures import State
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from redis.exceptions import RedisError
 from rq.queue import Queue
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from services.contracts.database import create_pool, ping
 from services.contracts.errors import EXCEPTION_HANDLERS
-from services.contracts.health import CHECK_TIMEOUT_S, health_router
+from services.contracts.health import CHECK_TIMEOUT_S, NotReady, health_router
 from services.contracts.ops import ops_token, require_ops_token
 from services.contracts.queue import QUEUE_NAME
 from services.contracts.redis_client import async_redis
 from services.contracts.settings import Settings
 from services.workers import counters
+from services.workers.outages import BOARD, DATABASE, QUEUE_REDIS
 
 SERVICE = "workers.health"
 QUEUE_KEY = Queue.redis_queue_namespace_prefix + QUEUE_NAME
 FAILED_KEY = FailedJobRegistry.key_template.format(QUEUE_NAME)
 SCHEDULED_KEY = ScheduledJobRegistry.key_template.format(QUEUE_NAME)
+DEPENDENCY_DOWN = Gauge(
+    "vitals_worker_dependency_down_seconds",
+    "How long this worker has been waiting out a dependency (0: available).",
+    ["dependency"],
+)
+
+
+async def check_outages(state: State) -> None:
+    """What the worker itself is waiting out (outages.py), with the time it started."""
+    outages = BOARD.current()
+    if outages:
+        raise NotReady("; ".join(o.describe() for o in outages))
 
 
 async def check_database(state: State) -> None:
@@ -44,6 +58,9 @@ async def check_redis(state: State) -> None:
 @get("/metrics", include_in_schema=False, guards=[require_ops_token])
 async def metrics(state: State) -> Response[bytes]:
     """Prometheus exposition: this process's counters and the shared queue's gauges."""
+    down = {o.dependency: time.time() - o.since for o in BOARD.current()}
+    for dependency in (DATABASE, QUEUE_REDIS):
+        DEPENDENCY_DOWN.labels(dependency).set(down.get(dependency, 0.0))
     try:
         async with state.redis.pipeline(transaction=False) as pipe:
             pipe.llen(QUEUE_KEY).zcard(FAILED_KEY).zcard(SCHEDULED_KEY)
@@ -73,7 +90,9 @@ def create_health_app(settings: Settings) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            health_router({"database": check_database, "queue_redis": check_redis}),
+            health_router(
+                {"outages": check_outages, "database": check_database, "queue_redis": check_redis}
+            ),
             metrics,
         ],
         lifespan=[lifespan],

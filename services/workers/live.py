@@ -7,6 +7,7 @@ and the job still succeeds.
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable
 from datetime import datetime
@@ -29,6 +30,7 @@ from services.workers.batches import Outcome
 from services.workers.normalize import Report
 
 log = structlog.get_logger()
+LOST_SUMMARY_EVERY_S = 30.0
 
 
 def live_batches(outcome: Outcome) -> list[LiveBatch]:
@@ -87,6 +89,8 @@ class LivePublisher:
     def __init__(self, settings: Settings) -> None:
         # Bounded timeouts: a slow Redis delays a job by seconds at most, never hangs it.
         self.client = sync_redis(settings)
+        self._lost = 0  # since the last log line
+        self._logged_at = -LOST_SUMMARY_EVERY_S
 
     def publish(self, batches: list[LiveBatch]) -> None:
         for batch in batches:
@@ -94,4 +98,8 @@ class LivePublisher:
                 publish_batch(self.client, batch)
             except (redis.RedisError, OSError) as exc:  # best effort: the rows are committed
                 counters.LIVE_PUBLISH_FAILURES.inc()
-                log.warning("live_publish_failed", project_id=batch.project_id, error=repr(exc))
+                self._lost += 1
+                # A Redis outage fails every publish: one line per interval, not per batch.
+                if time.monotonic() - self._logged_at >= LOST_SUMMARY_EVERY_S:
+                    log.warning("live_events_lost", events=self._lost, error=repr(exc))
+                    self._lost, self._logged_at = 0, time.monotonic()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
+import secrets
+import socket
 
 from rq.serializers import JSONSerializer
 
@@ -23,15 +26,24 @@ def create_worker(settings: Settings | None = None, name: str | None = None) -> 
     # A SimpleWorker runs each job in this process: the per-job fork of rq.Worker costs
     # milliseconds, more than a batch insert, and would discard the loop and the pool.
     return VitalsWorker(
-        [QUEUE_NAME], connection=sync_redis(settings), serializer=JSONSerializer, name=name
+        [QUEUE_NAME],
+        connection=sync_redis(settings),
+        serializer=JSONSerializer,
+        name=unique_name(name) if name else None,
     )
+
+
+def unique_name(prefix: str) -> str:
+    """`--name` plus host, pid and a random tail: RQ refuses a name whose previous owner's
+    key has not expired yet (about 85 s after a kill), so no two starts share one."""
+    return f"{prefix}.{socket.gethostname()}.{os.getpid()}.{secrets.token_hex(3)}"
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="vitals-worker", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="health/metrics address")
     parser.add_argument("--port", type=int, default=8003, help="health/metrics port; 0 disables")
-    parser.add_argument("--name", help="RQ worker name (unique per process)")
+    parser.add_argument("--name", help="RQ worker name prefix (made unique per start)")
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     args = parser.parse_args(argv)
 

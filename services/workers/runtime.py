@@ -25,6 +25,19 @@ T = TypeVar("T")
 SERVICE = "workers"
 
 
+def session_timeouts(settings: Settings) -> dict[str, str]:
+    """The workers' session limits (see Settings), in milliseconds as PostgreSQL reads them."""
+    return {
+        "lock_timeout": _ms(settings.worker_lock_timeout_s),
+        "statement_timeout": _ms(settings.worker_statement_timeout_s),
+        "idle_in_transaction_session_timeout": _ms(settings.worker_idle_in_transaction_timeout_s),
+    }
+
+
+def _ms(seconds: float) -> str:
+    return str(round(seconds * 1000))
+
+
 class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -50,7 +63,9 @@ class Runtime:
 
     async def pool(self) -> asyncpg.Pool:
         if self._pool is None:
-            self._pool = await create_pool(self.settings, SERVICE)
+            self._pool = await create_pool(
+                self.settings, SERVICE, session_settings=session_timeouts(self.settings)
+            )
         return self._pool
 
     async def edition(self) -> Edition:

@@ -21,14 +21,20 @@ loop renews it), maintenance runs every 10 min and an idle worker blocks in BLMO
 - runs maintenance every MAINTENANCE_INTERVAL_S, and wakes an idle worker as often;
   maintenance also enqueues the hourly retention job (retention.py).
 
-So a killed worker's job re-runs about LEASE_S + MAINTENANCE_INTERVAL_S + the first retry
-interval later, on any surviving (or restarted) worker.
+- puts a dead worker's job back at the front of the queue, retries intact
+  (recovery.py), so it re-runs about LEASE_S + MAINTENANCE_INTERVAL_S after the death on
+  any surviving (or restarted) worker;
+- runs jobs as PatientJob (waiting.py): an outage is waited out holding the job, and a
+  stop request during the wait re-queues it;
+- rides out a Redis that is gone or refuses writes (at maxmemory): it waits, probing with
+  a write, instead of exiting as stock RQ does.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from types import TracebackType
 from typing import Any
 
 import redis
@@ -38,14 +44,19 @@ from rq.executions import Execution
 from rq.job import Job
 from rq.queue import Queue
 from rq.utils import as_text
+from rq.utils import now as utcnow
 from rq.worker import WorkerStatus
 
 from services.workers import retention
 from services.workers.failures import count_terminal_failure
+from services.workers.outages import BOARD, QUEUE_REDIS, is_redis_outage
+from services.workers.recovery import recover_interrupted
+from services.workers.waiting import STOP, Backoff, PatientJob, StoppedWhileWaiting
 
-# A Redis that went away or stalls; anything else is a real error and ends the worker.
-REDIS_OUTAGE = (redis.ConnectionError, redis.TimeoutError)
+REDIS_RETRY_FIRST_S = 0.5
 REDIS_RETRY_MAX_S = 5.0
+# Written to probe Redis: under maxmemory PING still answers, a write does not.
+PROBE_KEY = "vitals:workers:probe"
 LEASE_S = 15
 RENEW_EVERY_S = 5  # three renewals per lease: one slow Redis round trip is not fatal
 MAINTENANCE_INTERVAL_S = 10
@@ -89,6 +100,7 @@ class VitalsWorker(SimpleWorker):
         # The description holds the whole payload: never log it per job.
         kwargs.setdefault("log_job_description", False)
         kwargs.setdefault("exception_handlers", [count_terminal_failure])
+        kwargs.setdefault("job_class", PatientJob)
         super().__init__(*args, **kwargs)
         self.lease_s = lease_s
         self._keeper: LeaseKeeper | None = None
@@ -99,13 +111,60 @@ class VitalsWorker(SimpleWorker):
     def execute_job(self, job: Job, queue: Queue) -> None:
         try:
             self._execute_job(job, queue)
-        except REDIS_OUTAGE as exc:
+        except redis.RedisError as exc:
             # RQ's bookkeeping around the job (registries, heartbeats, results) needs
             # Redis; stock RQ lets this error end the worker. Nothing is lost by carrying
             # on instead: the job's lease lapses, and its re-run changes nothing that
             # committed (the store is idempotent). So wait for Redis and go on working.
-            log.warning("redis_lost_during_job", job_id=job.id, error=str(exc))
-            self._wait_for_redis()
+            if not is_redis_outage(exc):
+                raise
+            self._wait_for_redis(exc)
+
+    def dequeue_job_and_maintain_ttl(
+        self, timeout: int | None, max_idle_time: int | None = None
+    ) -> tuple[Job, Queue] | None:
+        # RQ waits out a Redis that is gone here, but not one refusing writes (OOM).
+        while True:
+            try:
+                return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+            except redis.ResponseError as exc:
+                if not is_redis_outage(exc) or self._stop_requested:
+                    raise
+                self._wait_for_redis(exc)
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        try:
+            super().heartbeat(timeout, pipeline)
+        except redis.ResponseError as exc:  # refused writes: the next heartbeat may pass
+            if not is_redis_outage(exc):
+                raise
+            BOARD.failed(QUEUE_REDIS, exc)
+        else:
+            BOARD.recovered(QUEUE_REDIS)
+
+    def request_stop(self, signum: Any, frame: Any) -> None:
+        STOP.set()  # ends a job's wait for a dependency (waiting.py)
+        super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
+
+    def _finalize_failure(
+        self,
+        job: Job,
+        queue: Queue,
+        execution: Execution,
+        exc_info: tuple[type[BaseException] | None, BaseException | None, TracebackType | None],
+    ) -> None:
+        if not isinstance(exc_info[1], StoppedWhileWaiting):
+            super()._finalize_failure(job, queue, execution, exc_info)
+            return
+        # Asked to stop while waiting out an outage: not the job's failure. Back to the
+        # front of the queue, retries intact, for whichever worker runs next.
+        if self._keeper is not None:
+            self._keeper.stop()
+        with self.connection.pipeline() as pipe:
+            self.cleanup_execution(job, pipeline=pipe, execution=execution)
+            queue._enqueue_job(job, pipeline=pipe, at_front=True)
+            pipe.execute()
+        log.info("job_requeued_on_stop", reason=str(exc_info[1]))
 
     def _execute_job(self, job: Job, queue: Queue) -> None:
         # SimpleWorker.execute_job, plus the lease keeper and the job id in every log line.
@@ -121,16 +180,19 @@ class VitalsWorker(SimpleWorker):
             self._keeper = None
         self.set_state(WorkerStatus.IDLE)
 
-    def _wait_for_redis(self) -> None:
-        delay_s = 0.5
+    def _wait_for_redis(self, cause: redis.RedisError) -> None:
+        BOARD.failed(QUEUE_REDIS, cause)
+        backoff = Backoff(REDIS_RETRY_FIRST_S, REDIS_RETRY_MAX_S)
         while not self._stop_requested:
             try:
-                self.connection.ping()
-            except REDIS_OUTAGE:
-                time.sleep(delay_s)
-                delay_s = min(delay_s * 2, REDIS_RETRY_MAX_S)
+                self.connection.set(f"{PROBE_KEY}:{self.name}", 1, ex=60)
+            except redis.RedisError as exc:
+                if not is_redis_outage(exc):
+                    raise
+                BOARD.failed(QUEUE_REDIS, exc)
+                time.sleep(backoff.next())
             else:
-                log.info("redis_back")
+                BOARD.recovered(QUEUE_REDIS)
                 return
 
     def _forget_dead_executions(self, job: Job) -> None:
@@ -158,7 +220,14 @@ class VitalsWorker(SimpleWorker):
             log.info("dead_executions_forgotten", job_id=job.id, executions=len(dead))
 
     def run_maintenance_tasks(self) -> None:
-        super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
+        try:
+            recover_interrupted(self.connection, self.queues)
+            super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
+        except redis.RedisError as exc:  # the next tick tries again
+            if not is_redis_outage(exc):
+                raise
+            BOARD.failed(QUEUE_REDIS, exc)
+            self.last_cleaned_at = utcnow()  # type: ignore[assignment]
         try:
             retention.enqueue_if_due(self.connection)
         except redis.RedisError as exc:  # the next tick tries again
