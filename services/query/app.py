@@ -9,17 +9,20 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, Router, get
 from litestar.datastructures import State
-from litestar.exceptions import ValidationException
+from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from services.contracts.bodies import JsonBodyRequest
 from services.contracts.database import ping
 from services.contracts.errors import EXCEPTION_HANDLERS, ExceptionHandlers, error_response
 from services.contracts.generations import TokenGenerations
 from services.contracts.health import CHECK_TIMEOUT_S, health_router
 from services.contracts.logging import configure_logging
+from services.contracts.ops import ops_token, require_ops_token
 from services.contracts.redis_client import async_redis
+from services.contracts.request_ids import bind_request_id, send_request_id
 from services.contracts.settings import Settings
 from services.query.attribution import attribution_view
 from services.query.auth import SECURITY, authorize_project
@@ -46,12 +49,12 @@ async def check_cache(state: State) -> None:
     await state.cache.ping()
 
 
-@get("/metrics", include_in_schema=False, sync_to_thread=False)
+@get("/metrics", include_in_schema=False, sync_to_thread=False, guards=[require_ops_token])
 def metrics() -> Response[bytes]:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-def _invalid_parameter(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+def _invalid_parameter(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Litestar's own parameter and body checks, in the same shape as ours."""
     problems = exc.extra if isinstance(exc.extra, list) else []
     details = [
@@ -67,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     settings.require_jwt_secret()
     configure_logging(settings, SERVICE)
+    ops_token(settings)  # a too-short one is refused at start, not at the first scrape
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -88,7 +92,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[summary_view, timeseries_view, breakdown_view, histogram_view,
                         attribution_view],
     )  # fmt: skip
-    handlers: ExceptionHandlers = {**EXCEPTION_HANDLERS, ValidationException: _invalid_parameter}
+    # 400 by status: Litestar's malformed-body ClientException too, not only its validation.
+    handlers: ExceptionHandlers = {**EXCEPTION_HANDLERS, 400: _invalid_parameter}
     return Litestar(
         route_handlers=[
             health_router({"database": check_database, "cache_redis": check_cache}),
@@ -99,6 +104,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         lifespan=[lifespan, login_lifespan],  # login's needs the cache Redis: second
         exception_handlers=handlers,
+        middleware=[bind_request_id],
+        before_send=[send_request_id],
+        request_class=JsonBodyRequest,
         openapi_config=OpenAPIConfig(
             title="Vitals query API",
             version="1",

@@ -12,7 +12,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from services.contracts.settings import Settings
 from services.contracts.tokens import Claims, TokenError, verify_token
-from services.query.errors import forbidden_project, invalid_token
+from services.query.errors import check_project_id, forbidden_project, invalid_token
 
 CLAIMS_KEY = "claims"
 SECURITY: list[dict[str, list[str]]] = [
@@ -42,6 +42,7 @@ def authorize_project(
 ) -> None:
     authenticate(connection, handler)
     project_id = connection.path_params["project_id"]
+    check_project_id(project_id)
     if not claims_of(connection).grants(project_id):
         raise forbidden_project(project_id)
     structlog.contextvars.bind_contextvars(project_id=project_id)

@@ -21,7 +21,7 @@ from services.contracts.errors import ApiError
 from services.contracts.metrics import SPECS, Device, Metric
 from services.query.answers import answer
 from services.query.auth import SECURITY, authenticate, claims_of
-from services.query.errors import forbidden_project, invalid_parameter
+from services.query.errors import check_project_id, forbidden_project, invalid_parameter
 from services.query.filters import Filters
 from services.query.plan import Interval, plan
 from services.query.reads.histograms import Db, QuantileRow, fetch_quantiles
@@ -210,7 +210,8 @@ def project_for(request: Request[Any, Any, Any], project_id: int | None) -> int:
             raise invalid_parameter(
                 "project_id", "required unless the token grants exactly one project"
             )
-        return claims.projects[0]
+        project_id = claims.projects[0]
+    check_project_id(project_id)
     if not claims.grants(project_id):
         raise forbidden_project(project_id)
     return project_id
