@@ -16,7 +16,8 @@ if TYPE_CHECKING:  # the stubs' generics do not exist at run time
 else:
     Connection = object
 
-# The query service connects as this role (via SET ROLE at startup): it may only SELECT.
+# The query service acts as this role (a startup parameter) after logging in as
+# vitals_query, a member of it alone (migrations/0008): it may only SELECT.
 READER_ROLE = "vitals_reader"
 
 Pool = asyncpg.Pool
@@ -36,7 +37,7 @@ async def create_pool(
     server_settings |= session_settings or {}
     if read_only:
         # Startup parameters, not SET: they become the session's defaults, so the pool's
-        # RESET ALL on release (and even RESET ROLE) cannot drop back to the owner role.
+        # RESET ALL on release keeps them (RESET ROLE only returns to the read-only login).
         server_settings |= {"role": READER_ROLE, "default_transaction_read_only": "on"}
     pool = await asyncpg.create_pool(
         settings.database_url,
