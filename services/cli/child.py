@@ -41,6 +41,7 @@ class Child:
         )
         self.started_at = time.monotonic()
         self.restart_at = None
+        self.tail.clear()  # a crash report shows what the run that crashed said
         assert self.process.stdout is not None  # stdout=PIPE above
         self._reader = threading.Thread(
             target=self._pass_through, args=(self.process.stdout,), daemon=True

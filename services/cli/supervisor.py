@@ -125,7 +125,8 @@ def _restart_later(child: Child, code: int, now: float) -> None:
 
 def _exit_reason(code: int) -> str:
     if code < 0:
-        return f"was killed by {signal.Signals(-code).name}"
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else -code
+        return f"was killed by signal {name}"
     return f"exited with code {code}"
 
 
