@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.db = await reader_pool(settings, SERVICE)
         app.state.cache = async_redis(settings, settings.cache_url)
-        app.state.results = ResultCache(app.state.cache)
+        app.state.results = ResultCache(app.state.cache, late_s=settings.time_origin_max_age_s)
         app.state.flights = SingleFlight()
         try:
             yield

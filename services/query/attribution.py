@@ -152,5 +152,6 @@ async def attribution_view(
         view="attribution",
         query=query,
         window_end=selection.range.end,
+        window_start=selection.range.start,
         compute=lambda: attribute(request.app.state.db, project_id, query),
     )

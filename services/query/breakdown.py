@@ -214,5 +214,6 @@ async def breakdown_view(
         view="breakdown",
         query=query,
         window_end=selection.range.end,
+        window_start=selection.range.start,
         compute=lambda: break_down(request.app.state.db, project_id, query),
     )

@@ -136,5 +136,6 @@ async def histogram_view(
         view="histogram",
         query=query,
         window_end=selection.range.end,
+        window_start=selection.range.start,
         compute=lambda: distribution(request.app.state.db, project_id, query),
     )

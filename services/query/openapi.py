@@ -31,9 +31,10 @@ Attribution percentiles are computed from raw rows and are exact. Groups with fe
 **Ratings** follow web-vitals' thresholds: good ≤ 2500 / 200 / 0.1 / 1800 / 800 and poor >
 4000 / 500 / 0.25 / 3000 / 1800 for LCP / INP / CLS / FCP / TTFB (ms; CLS is a score).
 
-**Caching.** Answers are cached per project and normalised query: 10 s when the window
-ends within the last hour (late reports still arrive), 1 h otherwise. Send
-`Cache-Control: no-cache` to compute afresh.
+**Caching.** Answers are cached per project and normalised query. A window that can still
+receive data (ingest accepts page views up to 48 h late) is cached under the data versions
+of its hours, so data stored since is always in the answer; one that touches now lives at
+most 10 s, a final one 1 h. Send `Cache-Control: no-cache` to compute afresh.
 
 **Errors** are `{"error": code, "detail": message}`: 400 `invalid_parameter` (the detail
 names the parameter), 401 `invalid_token` / `invalid_credentials`, 403

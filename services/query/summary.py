@@ -122,5 +122,6 @@ async def summary_view(
         view="summary",
         query=selection,
         window_end=selection.range.end,
+        window_start=selection.range.previous().start,
         compute=lambda: summarize(request.app.state.db, project_id, selection),
     )

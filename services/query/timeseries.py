@@ -137,5 +137,6 @@ async def timeseries_view(
         view="timeseries",
         query=query,
         window_end=selection.range.end,
+        window_start=selection.range.start,
         compute=lambda: series(request.app.state.db, project_id, query),
     )

@@ -15,7 +15,7 @@ import structlog
 
 from services.contracts.queue import BeaconBatch, decode_batch
 from services.contracts.redis_client import sync_redis
-from services.workers import counters, runtime
+from services.workers import counters, runtime, versions
 from services.workers.batches import Outcome, process_batch
 from services.workers.live import live_batches
 from services.workers.parking import GuiltyBeacon, error_of, park
@@ -64,6 +64,7 @@ def _store(batch: BeaconBatch) -> Outcome:
         return await process_batch(await rt.pool(), await rt.edition(), rt.projects, batch)
 
     outcome = rt.run(process())
+    versions.bump(rt.settings, outcome.changes)  # after the commit: see versions.py
     rt.publisher.publish(live_batches(outcome))
     return outcome
 

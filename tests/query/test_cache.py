@@ -1,12 +1,13 @@
 """The result cache: hits skip the database, entries never cross projects, identical misses
-share one query, and a cache Redis that is down or hung only makes answers slower."""
+share one query, a cache Redis that is down or hung only makes answers slower, and data
+that arrives late for a cached window is in the next answer."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,12 +21,14 @@ from prometheus_client import REGISTRY
 from services.contracts.metrics import Metric
 from services.contracts.settings import Settings
 from services.query.app import create_app
-from services.query.cache import CLOSED_TTL_S, OPEN_TTL_S
+from services.query.cache import CLOSED_TTL_S, OPEN_TTL_S, VERSIONED_TTL_S
 from services.query.singleflight import SingleFlight
+from services.workers import jobs, runtime
 from tests.query.conftest import bearer
 from tests.query.seeding import ROLLUPS, Seeder, Vital
 from tests.support.ops import OPS_HEADERS
 from tests.support.processes import RedisServer, ServiceProcess, uvicorn_service
+from tests.workers import factories
 
 CLOSED = {"from": "2025-03-03T00:00:00Z", "to": "2025-03-04T00:00:00Z"}
 
@@ -243,3 +246,87 @@ class TestCacheOutage:
             assert time.monotonic() - started < 2.0
         finally:
             private_redis.process.send_signal(signal.SIGCONT)
+
+
+class TestLateData:
+    """Page views accepted late (ingest takes them up to 48 h old) reach cached answers."""
+
+    @pytest.fixture
+    async def store(
+        self, query_settings: Settings, db: asyncpg.Connection
+    ) -> AsyncIterator[Callable[..., Awaitable[None]]]:
+        """Stores beacons through the real worker job, with the query's cache Redis configured."""
+        runtime.install(query_settings)
+
+        async def send(project: int, time_origin: datetime, *reports: Any) -> None:
+            b = factories.beacon(*reports, time_origin=time_origin.timestamp() * 1000)
+            body = factories.payload(factories.batch(factories.accepted(project, b)))
+            summary = await asyncio.to_thread(jobs.beacons_received, body)
+            assert summary["stored"] + summary["replaced"] == len(reports), summary
+
+        yield send
+        await asyncio.to_thread(runtime.current().close)
+
+    @staticmethod
+    def hours_ago(hours: float) -> datetime:
+        return datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours)
+
+    def window(self, start_h: float, end_h: float) -> dict[str, str]:
+        return {
+            "from": self.hours_ago(start_h).isoformat(),
+            "to": self.hours_ago(end_h).isoformat(),
+        }
+
+    async def test_late_page_view_is_counted_and_other_windows_stay_cached(
+        self, client: AsyncTestClient, seed: Seeder, query_settings: Settings, store: Any
+    ) -> None:
+        """A window that ended ~3 h ago counts a page view stored after it was cached, while a window the late data misses is still a cache hit."""
+        project = await seed.project("shop")
+        past, untouched = self.window(4, 3), self.window(30, 28)
+        await store(project, self.hours_ago(3.5), factories.report("LCP", 1800))
+        await store(project, self.hours_ago(29), factories.report("LCP", 2000))
+        assert await lcp_count(client, query_settings, project, **past) == 1
+        assert await lcp_count(client, query_settings, project, **untouched) == 1
+        await store(project, self.hours_ago(3.5), factories.report("LCP", 2500))
+        before = statements()
+        assert await lcp_count(client, query_settings, project, **untouched) == 1
+        assert statements() == before  # served from the cache
+        assert await lcp_count(client, query_settings, project, **past) == 2
+
+    async def test_late_cls_re_report_changes_a_cached_p75(
+        self, client: AsyncTestClient, seed: Seeder, query_settings: Settings, store: Any
+    ) -> None:
+        """A CLS re-sent later with the same id and a larger value replaces the cached p75."""
+        project = await seed.project("shop")
+        started = self.hours_ago(3.5)
+
+        async def cls_p75() -> float:
+            response = await client.get(
+                f"/v1/projects/{project}/summary",
+                params=self.window(4, 3),
+                headers=bearer(query_settings, [project]),
+            )
+            assert response.status_code == 200, response.text
+            value: float = response.json()["metrics"]["CLS"]["current"]["p75"]
+            return value
+
+        await store(project, started, factories.report("CLS", 0.05, metric_id="v6-cls-1"))
+        assert await cls_p75() == pytest.approx(0.05, rel=0.02)
+        await store(project, started, factories.report("CLS", 0.3, metric_id="v6-cls-1"))
+        assert await cls_p75() == pytest.approx(0.3, rel=0.02)
+
+    async def test_final_window_keeps_the_long_ttl(
+        self,
+        client: AsyncTestClient,
+        seed: Seeder,
+        cache: redis.asyncio.Redis,
+        query_settings: Settings,
+    ) -> None:
+        """A window beyond ingest's acceptance window is final: no versions in its key, cached for an hour."""
+        project = await seed.project("shop")
+        await lcp_count(client, query_settings, project, **self.window(80, 78))
+        await lcp_count(client, query_settings, project, **self.window(5, 3))
+        entries = await cache.keys("vitals:query:*")
+        ttls = sorted([await cache.ttl(key) for key in entries])
+        assert 0 < ttls[0] <= VERSIONED_TTL_S < ttls[1] <= CLOSED_TTL_S
+        assert await cache.keys("vitals:data:*")  # the open window read (and created) versions
