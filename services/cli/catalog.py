@@ -70,10 +70,20 @@ SELECT k.key_hash, p.id, p.allowed_origins, p.rate_limit_per_minute, p.filter_bo
 FROM ingest_keys k JOIN projects p ON p.id = k.project_id
 WHERE k.revoked_at IS NULL AND ($1::int IS NULL OR p.id = $1)
 """
+# A new password ends every token issued under the old one: the generation moves on.
 INSERT_USER = """
 INSERT INTO users (email, password_hash) VALUES ($1, $2)
-ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash
+ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash,
+    token_generation = users.token_generation + 1
 RETURNING id
+"""
+REPLACE_HASH = """
+UPDATE users SET password_hash = $2, token_generation = token_generation + 1
+WHERE email = $1 RETURNING token_generation
+"""
+REVOKE_TOKENS = """
+UPDATE users SET token_generation = token_generation + 1
+WHERE email = $1 RETURNING token_generation
 """
 GRANT_USER = """
 INSERT INTO user_projects (user_id, project_id) SELECT $1, unnest($2::int[])
@@ -170,3 +180,19 @@ async def upsert_user(
         user_id: int = await connection.fetchval(INSERT_USER, email, password_hash)
         await connection.execute(GRANT_USER, user_id, project_ids)
     return user_id
+
+
+async def set_password(connection: asyncpg.Connection, email: str, password_hash: str) -> int:
+    """Replaces the user's password and ends their tokens; returns the new generation."""
+    generation: int | None = await connection.fetchval(REPLACE_HASH, email, password_hash)
+    if generation is None:
+        raise CatalogError(f"no user {email!r}")
+    return generation
+
+
+async def revoke_tokens(connection: asyncpg.Connection, email: str) -> int:
+    """Ends every token issued to the user so far; returns the new generation."""
+    generation: int | None = await connection.fetchval(REVOKE_TOKENS, email)
+    if generation is None:
+        raise CatalogError(f"no user {email!r}")
+    return generation

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeAlias
@@ -12,9 +11,8 @@ from typing import TypeAlias
 import asyncpg
 import msgspec
 import redis
-from argon2 import PasswordHasher
 
-from services.cli import catalog, demo, jobs, supervisor
+from services.cli import catalog, demo, jobs, supervisor, users
 from services.cli.migrations import MigrationError, migrate
 from services.cli.roles import set_query_password
 from services.contracts import key_registry as registry
@@ -159,21 +157,6 @@ async def cmd_keys_sync(settings: Settings, args: argparse.Namespace) -> None:
     print(f"registry rebuilt with {count} active key(s)")
 
 
-async def cmd_user_create(settings: Settings, args: argparse.Namespace) -> None:
-    password = args.password or getpass.getpass("password: ")
-    if len(password) < 8:
-        raise ValueError("the password must have at least 8 characters")
-    connection = await _connect(settings)
-    try:
-        project_ids = [(await catalog.get_project(connection, p)).id for p in args.project]
-        user_id = await catalog.upsert_user(
-            connection, args.email, PasswordHasher().hash(password), project_ids
-        )
-    finally:
-        await connection.close()
-    print(f"user {user_id} ({args.email}) may see projects {project_ids}")
-
-
 async def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
     check_lifetime(settings, args.lifetime)
     connection = await _connect(settings)
@@ -291,12 +274,17 @@ def _parser() -> argparse.ArgumentParser:
     add("sync", cmd_keys_sync, "rebuild the Redis key registry from the database", keys)
 
     user = sub.add_parser("user", help="dashboard users").add_subparsers(title="user commands")
-    user_create = add("create", cmd_user_create, "create a user or reset their password", user)
+    user_create = add("create", users.cmd_user_create, "create a user or reset a password", user)
     user_create.add_argument("email")
     user_create.add_argument("--password", help="prompted for when omitted")
     user_create.add_argument(
         "--project", action="append", default=[], help="project the user may see (repeat)"
     )
+    password = add("password", users.cmd_user_password, "change a password, ending tokens", user)
+    password.add_argument("email")
+    password.add_argument("--password", help="prompted for when omitted")
+    revoke = add("revoke", users.cmd_user_revoke, "end every token issued to a user so far", user)
+    revoke.add_argument("email")
 
     failed_jobs = sub.add_parser("jobs", help="the beacon queue's failed jobs").add_subparsers(
         title="jobs commands"

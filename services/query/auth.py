@@ -1,5 +1,6 @@
-"""Bearer-token guards: who is asking (401 `invalid_token`) and may they see the path's
-project (403 `forbidden_project`). Guards run before parameters are parsed, so an
+"""Bearer-token guards: who is asking (401 `invalid_token`, or `token_revoked` for a user
+token minted before the user's last password change or revocation) and may they see the
+path's project (403 `forbidden_project`). Guards run before parameters are parsed, so an
 unauthenticated request learns nothing about the API beyond "authenticate"."""
 
 from __future__ import annotations
@@ -10,9 +11,17 @@ import structlog
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from services.contracts.errors import ApiError
+from services.contracts.generations import TokenGenerations
 from services.contracts.settings import Settings
 from services.contracts.tokens import Claims, TokenError, verify_token
-from services.query.errors import check_project_id, forbidden_project, invalid_token
+from services.query.answers import guarded
+from services.query.errors import (
+    BEARER_CHALLENGE,
+    check_project_id,
+    forbidden_project,
+    invalid_token,
+)
 
 CLAIMS_KEY = "claims"
 SECURITY: list[dict[str, list[str]]] = [
@@ -28,19 +37,30 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return token.strip()
 
 
-def authenticate(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    settings: Settings = connection.app.state.settings
+def token_revoked() -> ApiError:
+    detail = "the token was revoked (password change or `vitals user revoke`); sign in again"
+    return ApiError(401, "token_revoked", detail, BEARER_CHALLENGE)
+
+
+async def authenticate(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    state = connection.app.state
+    settings: Settings = state.settings
     try:
         claims = verify_token(settings, bearer_token(connection))
     except TokenError as exc:
         raise invalid_token(str(exc)) from None
+    generations: TokenGenerations = state.generations
+    if not await guarded(lambda: generations.is_current(state.db, claims)):
+        raise token_revoked()
     connection.scope["state"][CLAIMS_KEY] = claims
 
 
-def authorize_project(
+async def authorize_project(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
-    authenticate(connection, handler)
+    await authenticate(connection, handler)
     project_id = connection.path_params["project_id"]
     check_project_id(project_id)
     if not claims_of(connection).grants(project_id):

@@ -19,6 +19,7 @@ import socketio
 from litestar import Litestar
 from litestar.datastructures import State
 
+from services.contracts.database import create_pool
 from services.contracts.health import health_router
 from services.contracts.logging import configure_logging
 from services.contracts.redis_client import async_redis
@@ -79,15 +80,24 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.redis = async_redis(settings)
-        following = asyncio.get_running_loop().create_task(feed.run(), name="live-feed")
+        # Only user tokens' generations are read here; min_size 0 opens no connection
+        # until the first one, so realtime starts and serves project tokens without it.
+        sessions.db = await create_pool(settings, SERVICE, read_only=True, min_size=0, max_size=2)
+        loop = asyncio.get_running_loop()
+        tasks = [
+            loop.create_task(feed.run(), name="live-feed"),
+            loop.create_task(sessions.watch_revocations(), name="revocations"),
+        ]
         try:
             yield
         finally:
-            following.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await following
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await broadcaster.close()
             await app.state.redis.aclose()
+            await sessions.db.close()
 
     state: dict[str, Any] = {"settings": settings, "sessions": sessions, "feed": feed}
     http = Litestar(

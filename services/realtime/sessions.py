@@ -10,6 +10,11 @@
   the grant is refused whole (`{"error": "forbidden", …}`) and changes nothing.
 - Each connection carries a timer set to its token's `exp`; when it fires, the server
   disconnects the client, which must reconnect with a fresh token.
+- A user's token (one with `uid`) must carry the user's current token generation
+  (`contracts.generations`): a revoked one is refused with `{"message": "token_revoked"}`,
+  and every `token_check_ttl_s` the live connections are checked again, so a revoked
+  user's feed stops within that time. If the database cannot be asked, a new user
+  connection is refused with `unavailable` (the client retries) and live ones are kept.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import msgspec
 import socketio
 import structlog
 
+from services.contracts.generations import TokenGenerations
 from services.contracts.live import project_room
 from services.contracts.settings import Settings
 from services.contracts.tokens import Claims, TokenError, verify_token
@@ -30,6 +37,8 @@ from services.contracts.tokens import Claims, TokenError, verify_token
 SUBSCRIBE_EVENT = "subscribe"
 
 log = structlog.get_logger()
+# What asking the database for a generation can raise when it is down or slow.
+LOOKUP_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class SubscribeRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -48,6 +57,8 @@ class Sessions:
         self.server = server
         self.settings = settings
         self.connections: dict[str, Connection] = {}
+        self.generations = TokenGenerations(settings.token_check_ttl_s)
+        self.db: asyncpg.Pool | None = None  # opened by the app's lifespan
         self._disconnecting: set[asyncio.Task[None]] = set()
         server.on("connect", self.connect)
         server.on(SUBSCRIBE_EVENT, self.subscribe)
@@ -63,6 +74,14 @@ class Sessions:
         except TokenError as exc:
             log.info("connection_refused", reason="invalid_token", detail=str(exc))
             raise socketio.exceptions.ConnectionRefusedError("invalid_token") from None
+        try:
+            current = await self._is_current(claims)
+        except LOOKUP_ERRORS as exc:
+            log.warning("connection_refused", reason="unavailable", detail=str(exc))
+            raise socketio.exceptions.ConnectionRefusedError("unavailable") from None
+        if not current:
+            log.info("connection_refused", reason="token_revoked", subject=claims.sub)
+            raise socketio.exceptions.ConnectionRefusedError("token_revoked")
         for project_id in claims.projects:
             await self.server.enter_room(sid, project_room(project_id))
         expires_in = max(0.0, claims.exp - time.time())
@@ -97,11 +116,40 @@ class Sessions:
         if connection is not None:
             connection.expiry.cancel()
 
+    async def _is_current(self, claims: Claims) -> bool:
+        if claims.uid is None:  # a project token: bounded by its lifetime only
+            return True
+        return self.db is not None and await self.generations.is_current(self.db, claims)
+
+    async def watch_revocations(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.token_check_ttl_s)
+            await self.drop_revoked()
+
+    async def drop_revoked(self) -> None:
+        """Disconnects every connection whose user's generation has moved on (or is gone)."""
+        user_ids = {c.claims.uid for c in self.connections.values() if c.claims.uid is not None}
+        if not user_ids or self.db is None:
+            return
+        try:
+            current = await self.generations.lookup(self.db, user_ids)
+        except LOOKUP_ERRORS as exc:
+            log.warning("revocation_check_failed", detail=str(exc))
+            return
+        for sid, connection in list(self.connections.items()):
+            claims = connection.claims
+            if claims.uid is not None and current.get(claims.uid) != claims.gen:
+                log.info("token_revoked", sid=sid, subject=claims.sub)
+                self._disconnect_soon(sid)
+
     def _expire(self, sid: str) -> None:
         connection = self.connections.get(sid)
         if connection is None:
             return
         log.info("token_expired", sid=sid, subject=connection.claims.sub)
+        self._disconnect_soon(sid)
+
+    def _disconnect_soon(self, sid: str) -> None:
         task = asyncio.get_running_loop().create_task(self.server.disconnect(sid))
         self._disconnecting.add(task)
         task.add_done_callback(self._disconnecting.discard)

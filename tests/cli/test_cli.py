@@ -165,3 +165,22 @@ class TestUsers:
         row = await db.fetchrow("SELECT password_hash FROM users WHERE email = 'ann@example.com'")
         assert row["password_hash"].startswith("$argon2id$")
         assert await db.fetchval("SELECT count(*) FROM user_projects") == 1
+
+    async def test_password_and_revoke_move_the_token_generation(  # type: ignore[no-untyped-def]
+        self, cli, db: asyncpg.Connection
+    ) -> None:
+        """`user password` and `user revoke` each end earlier tokens by bumping the generation."""
+        cli("user", "create", "ann@example.com", "--password", "correct horse")
+        generation = "SELECT token_generation FROM users WHERE email = 'ann@example.com'"
+        assert await db.fetchval(generation) == 0
+        cli("user", "password", "ann@example.com", "--password", "battery staple")
+        assert await db.fetchval(generation) == 1
+        assert "revoked" in cli("user", "revoke", "ann@example.com").stdout
+        assert await db.fetchval(generation) == 2
+
+    def test_unknown_user_or_short_password_fails(self, cli) -> None:  # type: ignore[no-untyped-def]
+        """Revoking an unknown user, or a password under 8 characters, exits 1 saying why."""
+        unknown = cli("user", "revoke", "nobody@example.com", check=False)
+        assert (unknown.returncode, "no user" in unknown.stderr) == (1, True)
+        short = cli("user", "password", "nobody@example.com", "--password", "short", check=False)
+        assert (short.returncode, "at least 8" in short.stderr) == (1, True)

@@ -1,4 +1,4 @@
-"""Dashboard users: their password hash and the projects they may see."""
+"""Dashboard users: their password hash, token generation and the projects they may see."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from services.query.instruments import STATEMENTS
 from services.query.reads.histograms import Db
 
 USER_BY_EMAIL = """
-SELECT u.id, u.email, u.password_hash,
+SELECT u.id, u.email, u.password_hash, u.token_generation,
        coalesce(array_agg(up.project_id ORDER BY up.project_id)
                 FILTER (WHERE up.project_id IS NOT NULL), '{}') AS projects
 FROM users AS u
@@ -22,6 +22,7 @@ class User(msgspec.Struct, frozen=True):
     id: int
     email: str
     password_hash: str
+    token_generation: int  # what its tokens carry as `gen`
     projects: list[int]
 
 
