@@ -66,3 +66,14 @@ export function saveSession(session: Session): void {
 export function clearSession(): void {
   localStorage.removeItem(KEY);
 }
+
+/** What the sign-in screen says when the API or the realtime server refuses the token. */
+export const SESSION_ENDED = 'Your session has ended; sign in again.';
+
+/**
+ * Realtime `connect_error` messages that mean the token itself is no good (bad, expired,
+ * revoked): sign out. Any other refusal (`unavailable`, a network error) is retried.
+ */
+export function tokenRefused(message: string): boolean {
+  return message == 'invalid_token' || message == 'missing_token' || message == 'token_revoked';
+}

@@ -7,6 +7,7 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError, getJson } from './client';
+import { SESSION_ENDED } from './session';
 import { useApiContext } from './context';
 
 // Short: "last 24 h" ends at the next whole minute, so a minute-old answer is still right.
@@ -73,7 +74,7 @@ export function useApi<T>(path: string | null, params?: URLSearchParams): ApiSta
       },
       (error: Error) => {
         if (!current) return;
-        if (error instanceof ApiError && error.signedOut) signOut('Your session has ended; sign in again.');
+        if (error instanceof ApiError && error.signedOut) signOut(SESSION_ENDED);
         setState({ data: null, error, loading: false });
       },
     );

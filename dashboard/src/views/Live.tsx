@@ -7,6 +7,7 @@ import { useEffect, useReducer, useRef, useState } from 'react';
 import { type Socket, io } from 'socket.io-client';
 import { getJson } from '../api/client';
 import { useApiContext } from '../api/context';
+import { SESSION_ENDED, tokenRefused } from '../api/session';
 import type { Histogram, LiveBatch, LiveStatus } from '../api/types';
 import { ratingClass, ratingText } from '../components/RatingBar';
 import { formatClock, formatCount, formatValue } from '../lib/format';
@@ -83,16 +84,17 @@ function useLive(projectId: number) {
       if (stopped) return;
       if (reason == 'io server disconnect') {
         // The server ends a connection when its token expires.
-        if (session.expiresAt <= Date.now()) return signOut('Your session has ended; sign in again.');
+        if (session.expiresAt <= Date.now()) return signOut(SESSION_ENDED);
         socket.connect();
       }
       setState((s) => ({ ...s, connection: 'reconnecting', detail: reason }));
     });
     socket.on('connect_error', (error: Error) => {
       if (stopped) return;
-      if (error.message == 'invalid_token' || error.message == 'missing_token') {
+      if (tokenRefused(error.message)) {
+        // Bad, expired or revoked (password change, `vitals user revoke`): no retry loop.
         setState((s) => ({ ...s, connection: 'refused', detail: 'The realtime server refused the token.' }));
-        return signOut('The realtime server refused your token; sign in again.');
+        return signOut(SESSION_ENDED);
       }
       setState((s) => ({ ...s, connection: 'reconnecting', detail: error.message }));
     });

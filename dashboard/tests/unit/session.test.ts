@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sessionFromToken } from '../../src/api/session';
+import { sessionFromToken, tokenRefused } from '../../src/api/session';
 
 function token(claims: object): string {
   const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -31,5 +31,15 @@ describe('sessionFromToken', () => {
     expect(() => sessionFromToken(token({ projects: [], exp }), NOW)).toThrow('grants no projects');
     expect(() => sessionFromToken(token({ projects: ['1'], exp }), NOW)).toThrow('names no projects');
     expect(() => sessionFromToken(token({ projects: [1] }), NOW)).toThrow('no expiry');
+  });
+});
+
+describe('tokenRefused', () => {
+  it('signs out for a bad, missing or revoked token', () => {
+    for (const message of ['invalid_token', 'missing_token', 'token_revoked']) expect(tokenRefused(message)).toBe(true);
+  });
+
+  it('retries when the realtime server only could not check the token', () => {
+    for (const message of ['unavailable', 'websocket error', '']) expect(tokenRefused(message)).toBe(false);
   });
 });
