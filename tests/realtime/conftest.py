@@ -1,7 +1,8 @@
 """Realtime test fixtures: real uvicorn processes, real Redis, python-socketio clients.
 
-Realtime never touches the database, and other suites flush the shared test Redis db at
-will, so these tests run on a redis-server of their own (one per module). Each test takes
+Realtime reads the database only for user tokens' generations (test_revocation.py
+starts its own server on the migrated test database), and other suites flush the shared
+test Redis db at will, so these tests run on a redis-server of their own (one per module). Each test takes
 project ids of its own (`project_ids`), so the shared server and stream carry nothing from
 one test into the next.
 """
@@ -29,7 +30,7 @@ _project_ids = itertools.count(1000)
 
 def realtime_settings(settings: Settings, redis_url: str) -> Settings:
     return Settings(
-        database_url=settings.database_url,  # required by Settings, never opened by realtime
+        database_url=settings.database_url,  # opened only for user tokens (test_revocation)
         redis_url=redis_url,
         jwt_secret=settings.jwt_secret,
         realtime_cors_origins=(DASHBOARD_ORIGIN,),
