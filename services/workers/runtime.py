@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -63,6 +64,9 @@ class Runtime:
 
     async def pool(self) -> asyncpg.Pool:
         if self._pool is None:
+            # While the database is down, asyncpg logs a traceback each time it fails to
+            # restore the pool's floor; outages.BOARD already logs the outage, once.
+            logging.getLogger("asyncpg.pool").setLevel(logging.ERROR)
             self._pool = await create_pool(
                 self.settings, SERVICE, session_settings=session_timeouts(self.settings)
             )
