@@ -12,6 +12,7 @@ from litestar.params import FromPath, QueryParameter
 
 from services.contracts.metrics import Metric
 from services.query.answers import answer
+from services.query.openapi import VIEW_ERRORS
 from services.query.plan import Interval
 from services.query.reads.attribution import (
     AttributionRow,
@@ -126,6 +127,7 @@ async def attribute(db: Db, project_id: int, query: AttributionQuery) -> Attribu
 @get(
     "/attribution",
     dependencies={"selection": Provide(provide_selection)},
+    responses=VIEW_ERRORS,
     summary="Top attribution values of one metric with counts, p75 and phase split",
     description="Computed from raw rows: percentiles are exact nearest-rank values.",
 )

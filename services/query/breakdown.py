@@ -18,6 +18,7 @@ from services.contracts.metrics import DEVICE_NAMES, NAVIGATION_TYPES, Device, M
 from services.query.answers import answer
 from services.query.errors import invalid_parameter
 from services.query.filters import PUBLIC_DIMENSIONS, Dimension
+from services.query.openapi import VIEW_ERRORS
 from services.query.plan import Interval, plan
 from services.query.reads.histograms import Db, fetch_quantiles
 from services.query.selection import METRIC_NAMES, Selection, parse_metric, provide_selection
@@ -162,6 +163,7 @@ def _choice(name: str, value: str, options: tuple[str, ...]) -> str:
 @get(
     "/breakdown",
     dependencies={"selection": Provide(provide_selection)},
+    responses=VIEW_ERRORS,
     summary="One metric grouped by a dimension: p75, a chosen percentile, counts, ratings",
 )
 async def breakdown_view(

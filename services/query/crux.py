@@ -23,6 +23,7 @@ from services.query.answers import answer
 from services.query.auth import SECURITY, authenticate, claims_of
 from services.query.errors import check_project_id, forbidden_project, invalid_parameter
 from services.query.filters import Filters
+from services.query.openapi import VIEW_ERRORS
 from services.query.plan import Interval, plan
 from services.query.reads.histograms import Db, QuantileRow, fetch_quantiles
 from services.query.reads.pages import fetch_hosts
@@ -219,6 +220,7 @@ def project_for(request: Request[Any, Any, Any], project_id: int | None) -> int:
 
 @post(
     "/v1/records:queryRecord",
+    responses=VIEW_ERRORS,
     guards=[authenticate],
     security=SECURITY,
     status_code=200,

@@ -13,6 +13,7 @@ from litestar.params import FromPath, QueryParameter
 
 from services.contracts.metrics import GAMMA, SPECS, ZERO_BIN, Metric
 from services.query.answers import answer
+from services.query.openapi import VIEW_ERRORS
 from services.query.plan import Interval, plan
 from services.query.reads.histograms import BinCount, Db, fetch_bin_counts
 from services.query.selection import METRIC_NAMES, Selection, parse_metric, provide_selection
@@ -108,6 +109,7 @@ async def distribution(db: Db, project_id: int, query: HistogramQuery) -> Histog
 @get(
     "/histogram",
     dependencies={"selection": Provide(provide_selection)},
+    responses=VIEW_ERRORS,
     summary="One metric's distribution in log-scale buckets, split by rating",
 )
 async def histogram_view(

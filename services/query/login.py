@@ -22,6 +22,7 @@ from services.contracts.settings import Settings
 from services.contracts.tokens import mint_token, verify_token
 from services.query.answers import guarded
 from services.query.hashing import PasswordPool, unknown_user_hash
+from services.query.openapi import error_responses
 from services.query.reads.users import User, fetch_user
 from services.query.throttle import LoginThrottle, client_address
 
@@ -63,6 +64,7 @@ async def check_password(passwords: PasswordPool, user: User | None, password: s
 
 @post(
     "/v1/auth/token",
+    responses=error_responses(400, 401, 429, 503),
     status_code=200,
     summary="Exchange a dashboard user's email and password for a JWT",
     description="The token grants the user's projects and expires after 12 hours.",

@@ -1,4 +1,9 @@
-"""The API's description in the served OpenAPI schema (/schema)."""
+"""The API's description and error shapes in the served OpenAPI schema (/schema)."""
+
+from typing import Any
+
+import msgspec
+from litestar.openapi import ResponseSpec
 
 DESCRIPTION = """
 Read-only views over a project's Core Web Vitals (LCP, INP, CLS, FCP, TTFB).
@@ -41,3 +46,37 @@ names the parameter), 401 `invalid_token` / `invalid_credentials`, 403
 `forbidden_project`, 404 `not_found` (CrUX record without data), 503 `query_timeout` /
 `database_unavailable`.
 """.strip()
+
+
+class ErrorBody(msgspec.Struct, frozen=True):
+    """Every error the API answers: a stable code for programs, a detail for people."""
+
+    error: str
+    detail: Any = None  # a message; for invalid_parameter, what was wrong with which one
+    request_id: str | None = None  # only on 500: quote it when reporting the failure
+
+
+_MEANINGS = {
+    400: "`invalid_parameter`: the detail names the parameter or body field",
+    401: "`invalid_token`, `token_revoked` or `invalid_credentials`",
+    403: "`forbidden_project`: the token does not grant this project",
+    404: "`not_found`: no such project, or no data for the record",
+    429: "`too_many_attempts`: wait for Retry-After seconds",
+    500: "`internal_error`: logged with the request id the body and X-Request-Id carry",
+    503: "`query_timeout`, `database_unavailable` or `busy`: retry later",
+}
+
+
+def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """The error answers of one operation, in the shape they really have.
+
+    Replaces Litestar's generated 400 (`{status_code, detail, extra}`), which is not what
+    our exception handlers send.
+    """
+    return {
+        status: ResponseSpec(ErrorBody, description=_MEANINGS[status], generate_examples=False)
+        for status in (*statuses, 500)
+    }
+
+
+VIEW_ERRORS = error_responses(400, 401, 403, 404, 503)

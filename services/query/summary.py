@@ -12,6 +12,7 @@ from litestar.params import FromPath
 
 from services.contracts.metrics import Metric
 from services.query.answers import answer
+from services.query.openapi import VIEW_ERRORS
 from services.query.plan import Interval, plan
 from services.query.reads.histograms import Db, fetch_quantiles
 from services.query.selection import Selection, provide_selection
@@ -108,6 +109,7 @@ async def summarize(db: Db, project_id: int, selection: Selection) -> Summary:
 @get(
     "/summary",
     dependencies={"selection": Provide(provide_selection)},
+    responses=VIEW_ERRORS,
     summary="Every metric's percentiles, rating split and change; the Core Web Vitals verdict",
 )
 async def summary_view(

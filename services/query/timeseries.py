@@ -14,6 +14,7 @@ from services.contracts.metrics import Metric
 from services.query.answers import answer
 from services.query.buckets import WIDTHS, buckets, choose_width
 from services.query.errors import invalid_parameter
+from services.query.openapi import VIEW_ERRORS
 from services.query.plan import plan
 from services.query.reads.histograms import Db, fetch_quantiles
 from services.query.selection import METRIC_NAMES, Selection, parse_metric, provide_selection
@@ -100,6 +101,7 @@ async def series(db: Db, project_id: int, query: SeriesQuery) -> Timeseries:
 @get(
     "/timeseries",
     dependencies={"selection": Provide(provide_selection)},
+    responses=VIEW_ERRORS,
     summary="One metric's percentiles and sample counts per time bucket",
 )
 async def timeseries_view(

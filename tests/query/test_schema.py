@@ -96,3 +96,31 @@ class TestSchema:
             (method.upper(), path) for path, item in document["paths"].items() for method in item
         }
         assert served == set(OPERATIONS)
+
+    async def test_every_error_is_documented_in_the_shape_the_api_answers(
+        self, client: AsyncTestClient, project: int, query_settings: Settings
+    ) -> None:
+        """Each operation documents its 4xx and 500 answers as ErrorBody, and real 400, 401, 403 and 404 answers have exactly that shape."""
+        document = (await client.get("/schema/openapi.json")).json()
+        error_schema = document["components"]["schemas"]["ErrorBody"]
+        assert error_schema["required"] == ["error"]
+        for method, path in OPERATIONS:
+            responses = document["paths"][path][method.lower()]["responses"]
+            errors = {status for status in responses if int(status) >= 400}
+            assert {"400", "401", "500"} <= errors, (path, errors)
+            for status in errors:
+                schema = responses[status]["content"]["application/json"]["schema"]
+                assert schema["$ref"] == "#/components/schemas/ErrorBody", (path, status)
+
+        token = bearer(query_settings, [project])
+        real = [
+            await client.get(f"/v1/projects/{project}/summary", params={"range": "soon"}, headers=token),
+            await client.get(f"/v1/projects/{project}/summary"),
+            await client.get(f"/v1/projects/{project + 1}/summary", headers=token),
+            await client.get("/v1/projects/99999999999/summary", headers=token),
+        ]  # fmt: skip
+        assert [r.status_code for r in real] == [400, 401, 403, 404]
+        for response in real:
+            body = response.json()
+            assert set(body) <= set(error_schema["properties"]), body
+            assert isinstance(body["error"], str) and body["error"]
