@@ -1,5 +1,6 @@
 """Real worker processes against real Redis and TimescaleDB: draining, a SIGKILL mid-job,
-a poison batch, and re-running failed jobs from the CLI.
+a job stranded in RQ's intermediate queue, a name reused after a kill, a poison batch,
+and re-running failed jobs from the CLI.
 
 Jobs are enqueued exactly as ingest's group commit enqueues them (factories.enqueue_like_ingest);
 where a test shortens the Retry it says so, to keep the run short.
@@ -12,6 +13,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -20,12 +22,12 @@ import httpx
 import msgspec
 import pytest
 import redis.asyncio
-from rq import Retry
+from rq import Queue, Retry, worker_registration
 from rq.job import Job
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
 
-from services.contracts.queue import QUEUE_NAME
+from services.contracts.queue import QUEUE_NAME, RETRY_INTERVALS_S
 from services.contracts.redis_client import sync_redis
 from services.contracts.settings import Settings
 from services.workers.retention import DUE_KEY
@@ -179,6 +181,94 @@ class TestKilledMidJob:
             survivor.stop()
 
 
+class TestStuckInIntermediateQueue:
+    async def test_a_job_stranded_between_dequeue_and_start_runs_within_seconds(
+        self, settings: Settings, db: asyncpg.Connection, quiet_redis: redis.asyncio.Redis
+    ) -> None:
+        """A job moved to RQ's intermediate queue by a worker that died before starting it is put back and run by a new worker within seconds (RQ alone waits over a minute and spends a retry), retries intact, its reports stored once."""
+        project = await create_project(db)
+        job = enqueue_like_ingest(settings, payload(batch(*(page_view(project) for _ in range(3)))))
+        connection = sync_redis(settings)
+        queue = Queue(QUEUE_NAME, connection=connection, serializer=JSONSerializer)
+        # What a worker does first (BLMOVE queue -> intermediate, then fetch): dying here,
+        # before prepare_job_execution registers the job as started, strands it.
+        taken = Queue.dequeue_any([queue], None, connection=connection, serializer=JSONSerializer)
+        assert taken is not None and taken[0].id == job.id
+        assert queue.intermediate_queue.get_job_ids() == [job.id] and queue.count == 0
+
+        worker = start_worker(settings, "rescuer")
+        started = time.monotonic()
+        retries_seen: set[int | None] = set()
+        try:
+
+            async def stored() -> bool:
+                if Job.exists(job.id, connection):
+                    retries_seen.add(Job.fetch(job.id, connection, JSONSerializer).retries_left)
+                return await rows(db) == 15
+
+            # Recovery needs two maintenance passes 5 s apart (10 s interval); RQ's own
+            # cleanup would not touch the job for a minute.
+            await eventually(stored, 50, "the stranded job to run")
+            print(f"\nstranded job: stored {time.monotonic() - started:.1f} s after a worker start")
+
+            async def finished() -> bool:
+                return not Job.exists(job.id, connection)
+
+            await eventually(finished, 15, "RQ to finish the job")
+            await assert_rollups_exact(db)
+            assert retries_seen <= {len(RETRY_INTERVALS_S)}, retries_seen
+            assert metric(worker, 'vitals_worker_reports_total{outcome="stored",reason=""}') == 15
+            assert metric(worker, 'vitals_worker_batches_total{outcome="processed"}') == 1
+            assert queue.intermediate_queue.get_job_ids() == []
+            started_registry, failed = registries(settings)
+            assert (started_registry.count, failed.count) == (0, 0)
+            assert "stuck_job_requeued" in worker.log_path.read_text()
+        finally:
+            worker.stop()
+
+
+class TestNameReusedAfterKill:
+    async def test_a_worker_restarted_under_the_same_name_works_at_once(
+        self, settings: Settings, db: asyncpg.Connection, quiet_redis: redis.asyncio.Redis
+    ) -> None:
+        """A worker started with the `--name` of one just SIGKILLed (whose registration has not expired) is not refused: it stores a job within seconds, and both registered names share the prefix."""
+        project = await create_project(db)
+        connection = sync_redis(settings)
+        prefix = f"w{uuid.uuid4().hex[:6]}"
+
+        def names() -> set[str]:
+            keys = worker_registration.get_keys(connection=connection)
+            mine = f"rq:worker:{prefix}."
+            return {k.removeprefix("rq:worker:") for k in keys if k.startswith(mine)}
+
+        first = worker_service(settings, "--name", prefix)
+        first.wait_healthy()
+        second: ServiceProcess | None = None
+        try:
+            await eventually(lambda: _true(len(names()) == 1), 30, "the first to register")
+            (first_name,) = names()
+            first.stop(signal.SIGKILL)
+            assert connection.exists(f"rq:worker:{first_name}"), "registration already gone"
+            killed = time.monotonic()
+            second = worker_service(settings, "--name", prefix)
+            second.wait_healthy()
+            enqueue_like_ingest(settings, payload(batch(page_view(project), page_view(project))))
+
+            async def stored() -> bool:
+                return await rows(db) == 10
+
+            await eventually(stored, 30, "the restarted worker to store a job")
+            print(f"\nsame name: job stored {time.monotonic() - killed:.1f} s after the kill")
+            assert second.process.poll() is None, second.log_path.read_text()[-2000:]
+            both = names()
+            assert len(both) == 2 and first_name in both, both
+            assert metric(second, 'vitals_worker_reports_total{outcome="stored",reason=""}') == 10
+        finally:
+            first.stop(signal.SIGKILL)
+            if second is not None:
+                second.stop()
+
+
 class TestPoisonBatch:
     async def test_poison_ends_in_failed_registry_and_later_jobs_flow(
         self, settings: Settings, db: asyncpg.Connection, quiet_redis: redis.asyncio.Redis
@@ -254,3 +344,7 @@ class TestFailedJobsCli:
 
 async def _equals(read: Callable[[], Awaitable[int]], expected: int) -> bool:
     return await read() == expected
+
+
+async def _true(value: bool) -> bool:
+    return value
