@@ -63,17 +63,18 @@ class TestPasswordPool:
         assert await pool.verify(password_hash, PASSWORD)
 
     async def test_a_cancelled_login_holds_its_place_until_its_thread_is_done(
-        self, pool: PasswordPool, password_hash: str
+        self, pool: PasswordPool
     ) -> None:
         """A client that hangs up does not free a thread still hashing for it."""
-        running = asyncio.create_task(pool.verify(password_hash, PASSWORD))
-        await asyncio.sleep(0.02)  # the thread has started hashing (argon2 takes ~50 ms)
+        slow_hash = PasswordHasher(time_cost=32).hash(PASSWORD)  # ~0.5 s to verify
+        running = asyncio.create_task(pool.verify(slow_hash, PASSWORD))
+        await asyncio.sleep(0.1)  # the thread has started hashing
         running.cancel()
         await asyncio.sleep(0)
-        waiting = asyncio.create_task(pool.verify(password_hash, PASSWORD))
+        waiting = asyncio.create_task(pool.verify(slow_hash, PASSWORD))
         await asyncio.sleep(0)
         with pytest.raises(ApiError):
-            await pool.verify(password_hash, PASSWORD)
+            await pool.verify(slow_hash, PASSWORD)
         assert await waiting
 
 
