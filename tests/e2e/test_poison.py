@@ -3,7 +3,10 @@
 tests/workers/test_worker_process.py parks an undecodable job with no traffic around it;
 here the poison sits in a queue that ingest keeps feeding, and the operator's CLI lists
 and re-runs it against the live system. The second test is a real poison that ingest
-lets through today: a NUL character, valid in JSON, impossible in PostgreSQL text.
+lets through today: a NUL character, valid in JSON, impossible in PostgreSQL text. The
+last two share a group-committed job with other projects' beacons: a CLS of 1e-300 (valid,
+once a bin overflow) is stored with them, and a beacon only an older ingest let through is
+parked alone, listed with its project and reason, and retried without looping.
 """
 
 from __future__ import annotations
@@ -11,13 +14,16 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 
 import asyncpg
 import msgspec
 from rq import Queue, Retry
 from rq.serializers import JSONSerializer
 
+from services.contracts.metrics import ZERO_BIN, Metric
 from services.contracts.queue import (
+    BEACON_PARKED,
     QUEUE_NAME,
     AcceptedBeacon,
     BeaconBatch,
@@ -139,6 +145,92 @@ class TestNulCharacter:
         await drain(stack_settings)
         assert (await queue_state(stack_settings)).failed == 0
         await assert_stored_as_accepted(db, traffic.ledger, besides=keys_of(project_id, poisoned))
+
+
+class TestTinyValue:
+    async def test_a_cls_of_1e_minus_300_is_stored_with_other_projects_beacons(
+        self, stack: Stack, stack_settings: Settings, db: asyncpg.Connection
+    ) -> None:
+        """A CLS of 1e-300 (its log bin once overflowed smallint and failed the whole job) shares a group-committed job with another project's beacons: all are stored, the CLS with its exact value in the zero bin, and no job fails or is parked."""
+        shop, shop_key = await open_project(db, stack_settings, "shop")
+        blog, blog_key = await open_project(db, stack_settings, "blog")
+        stack.start()  # ingest alone, so the batches can be inspected before a worker runs
+        traffic = Traffic(stack.ingest.url, {shop: shop_key, blog: blog_key}, seed=7)
+        fresh = traffic.new_beacon()
+        tiny = msgspec.structs.replace(
+            fresh,
+            navigation_id="tiny-cls",
+            reports=[
+                msgspec.structs.replace(r, value=1e-300, delta=1e-300) if r.name == "CLS" else r
+                for r in fresh.reports
+            ],
+        )
+        others = [traffic.new_beacon() for _ in range(20)]
+        try:
+            answers = await asyncio.gather(
+                *(traffic.post(blog, b) for b in others[:10]),
+                traffic.post(shop, tiny),
+                *(traffic.post(blog, b) for b in others[10:]),
+            )
+        finally:
+            await traffic.aclose()
+        assert {a.status for a in answers} == {ACCEPTED}
+        assert _neighbours_of(stack_settings, "tiny-cls") > 0, "no shared job; rerun"
+
+        workers = [stack.start_worker("a")]
+        assert (await drain(stack_settings)).failed == 0
+        await assert_stored_as_accepted(db, traffic.ledger)
+        row = await db.fetchrow(
+            "SELECT value, bin FROM vitals WHERE project_id = $1 AND metric = $2", shop, Metric.CLS
+        )
+        assert (row["value"], row["bin"]) == (1e-300, ZERO_BIN)
+        assert total(workers, "vitals_worker_reports_total", outcome="parked") == 0
+
+
+class TestGuiltyBeacon:
+    async def test_parked_alone_with_its_reason_and_retried_without_looping(
+        self, stack: Stack, stack_settings: Settings, db: asyncpg.Connection
+    ) -> None:
+        """A beacon PostgreSQL cannot store (a NUL an older ingest let through) in a group job with two other projects' beacons: they are stored, it alone is parked and counted, `vitals jobs failed` names its project and reason, and `retry-failed` runs it once and leaves it parked."""
+        ids = [(await open_project(db, stack_settings, slug))[0] for slug in ("a", "b", "c")]
+        workers = stack.start("a")
+        traffic = Traffic(stack.ingest.url, {}, seed=8)
+        await traffic.aclose()
+        now = time.time() * 1000
+        innocent = [
+            AcceptedBeacon(project_id=p, received_at=now, beacon=traffic.new_beacon())
+            for p in (ids[1], ids[2], ids[1])
+        ]
+        guilty = AcceptedBeacon(
+            project_id=ids[0],
+            received_at=now,
+            beacon=msgspec.structs.replace(traffic.new_beacon(), navigation_id=f"nav{NUL}"),
+        )
+        beacons = [*innocent[:2], guilty, innocent[2]]
+        enqueue_like_ingest(stack_settings, encode_batch(BeaconBatch(beacons=beacons)).decode())
+        assert (await drain(stack_settings)).failed == 1
+        stored = {
+            tuple(r) for r in await db.fetch("SELECT project_id, time, metric_id FROM vitals")
+        }
+        assert stored == set().union(*(keys_of(b.project_id, b.beacon) for b in innocent))
+        assert total(workers, "vitals_worker_reports_total", outcome="parked") == 5
+
+        (listed,) = json.loads(vitals_cli(stack_settings, "jobs", "failed"))
+        assert (listed["function"], listed["projects"], listed["reason"]) == (
+            BEACON_PARKED,
+            [ids[0]],
+            "CharacterNotInRepertoireError",
+        )
+        assert "requeued 1 failed job(s)" in vitals_cli(stack_settings, "jobs", "retry-failed")
+        await eventually(lambda: _ran_once_more(workers), 20, "the parked beacon's re-run")
+        assert (await drain(stack_settings)).failed == 1
+        (again,) = json.loads(vitals_cli(stack_settings, "jobs", "failed"))
+        assert (again["id"], again["reason"]) == (listed["id"], listed["reason"])
+        assert total(workers, FAILED_BATCHES, outcome="failed") == 0  # no batch was lost
+
+
+async def _ran_once_more(workers: list[ServiceProcess]) -> bool:
+    return "GuiltyBeacon" in workers[0].log_path.read_text(errors="replace")
 
 
 def _neighbours_of(settings: Settings, navigation_id: str) -> int:
