@@ -16,7 +16,7 @@ import asyncpg
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from services.contracts.queue import QUEUE_NAME, decode_batch
+from services.contracts.queue import QUEUE_NAME, RETRY_INTERVALS_S, decode_batch
 from services.contracts.redis_client import sync_redis
 from services.contracts.settings import Settings
 from tests.e2e.ledger import ACCEPTED, assert_stored_as_accepted
@@ -72,14 +72,23 @@ class TestWorkerKilledMidBatch:
             await blocker.close()
             await traffic.aclose()
 
+        retries_seen: set[int | None] = set()
+
         async def rerun() -> bool:
-            return fetch_job(stack_settings, victim_job) is None  # finished (result_ttl 0)
+            job = fetch_job(stack_settings, victim_job)
+            if job is None:
+                return True  # finished (result_ttl 0)
+            retries_seen.add(job.retries_left)
+            return False
 
         # Lease (15 s) + maintenance (10 s), re-queued at the front: well under a minute.
         await eventually(rerun, 60, "the killed worker's job to re-run")
         print(
             f"\nkilled worker: its job re-ran {time.monotonic() - killed_at:.1f} s after the kill"
         )
+        # Re-queued as it was, not retried: RQ's own handling would have spent a retry and
+        # parked the job in the scheduled registry for its first interval (1 s).
+        assert retries_seen == {len(RETRY_INTERVALS_S)}, retries_seen
         await drain(stack_settings, timeout_s=60)
         await assert_stored_as_accepted(db, traffic.ledger)
         # The killed attempt left nothing behind: the survivor counted every report once.
