@@ -1,5 +1,5 @@
 # The few verbs a newcomer needs. Every target provisions what it uses first.
-.PHONY: run test lint migrate bench bench-ingest bench-query bench-realtime bench-dashboard provision clean
+.PHONY: run test lint migrate bench bench-ingest bench-query bench-login bench-realtime bench-dashboard provision clean
 
 UV := .local/uv/bin/uv
 VENV := .venv/bin
@@ -26,6 +26,10 @@ bench-ingest:        ## write-path benchmark (ingest, workers, together); QUICK=
 bench-query:         ## read-path latency over 30 days x 200k page views (loads once, then reuses)
 	scripts/provision.sh all
 	. .local/env && $(VENV)/python -m bench.query.run
+
+bench-login:         ## summary and login p95, quiet and under a login flood (wrong and correct passwords)
+	scripts/provision.sh all
+	. .local/env && $(VENV)/python -m bench.login
 
 bench-realtime:      ## live fan-out benchmark (latency and CPU of one realtime server)
 	scripts/provision.sh python
