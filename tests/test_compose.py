@@ -23,8 +23,9 @@ APP_TARGETS = {
     "workers": "services.workers.main",
 }
 APPS = tuple(APP_TARGETS)
-# The services that open a database pool; ingest and realtime never touch the database.
-DATABASE_USERS = ("query", "workers")
+# The services that open a database pool (realtime reads users' token generations);
+# ingest never touches the database.
+DATABASE_USERS = ("query", "workers", "realtime")
 JWT_USERS = ("query", "realtime")
 REQUIRED_FIELDS = ("database_url", "redis_url")
 PINNED_TAG = re.compile(r"^\d+(\.\d+)+")
@@ -211,9 +212,9 @@ class TestEnvironment:
         missing = [f for f in required if not environment.get(ENV_PREFIX + f.upper())]
         assert not missing, missing
 
-    @pytest.mark.parametrize("name", ("migrate", "query"))
+    @pytest.mark.parametrize("name", ("migrate", "query", "realtime"))
     def test_the_query_login_has_a_password(self, services: dict[str, Any], name: str) -> None:
-        """Migrate gives vitals_query a password and the query service logs in with it."""
+        """Migrate gives vitals_query a password; query and realtime log in with it."""
         assert environment_of(services[name]).get("VITALS_QUERY_DATABASE_PASSWORD")
 
     @pytest.mark.parametrize("name", APPS)

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import msgspec
 import socketio
 from litestar import Litestar
 from litestar.datastructures import State
@@ -82,7 +83,9 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
         app.state.redis = async_redis(settings)
         # Only user tokens' generations are read here; min_size 0 opens no connection
         # until the first one, so realtime starts and serves project tokens without it.
-        sessions.db = await create_pool(settings, SERVICE, read_only=True, min_size=0, max_size=2)
+        # It logs in as the query service's read-only role, never as the schema owner.
+        reader = msgspec.structs.replace(settings, database_url=settings.query_url)
+        sessions.db = await create_pool(reader, SERVICE, read_only=True, min_size=0, max_size=2)
         loop = asyncio.get_running_loop()
         tasks = [
             loop.create_task(feed.run(), name="live-feed"),
