@@ -1,5 +1,5 @@
 # The few verbs a newcomer needs. Every target provisions what it uses first.
-.PHONY: run test lint migrate bench bench-ingest bench-query bench-login bench-realtime bench-dashboard provision clean
+.PHONY: run test lint migrate bench bench-ingest bench-query bench-login bench-faults bench-realtime bench-dashboard provision clean
 
 UV := .local/uv/bin/uv
 VENV := .venv/bin
@@ -30,6 +30,10 @@ bench-query:         ## read-path latency over 30 days x 200k page views (loads 
 bench-login:         ## summary and login p95, quiet and under a login flood (wrong and correct passwords)
 	scripts/provision.sh all
 	. .local/env && $(VENV)/python -m bench.login
+
+bench-faults:        ## faults under load (kill -9, SIGSTOP, outages, full Redis): lost, duplicates, seconds without 202; QUICK=1, SCENARIO=name, HOLD_S=n
+	scripts/provision.sh all
+	$(VENV)/python -m bench.faults $(if $(QUICK),--quick) $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(HOLD_S),--hold-s $(HOLD_S))
 
 bench-realtime:      ## live fan-out benchmark (latency and CPU of one realtime server)
 	scripts/provision.sh python
