@@ -194,8 +194,11 @@ class TestRedisFull:
         async def fault() -> None:
             await asyncio.sleep(2)
             admin.config_set("maxmemory", 1)  # every write refused: OOM
-            full_at = len(traffic.ledger.answers)
-            for _ in range(16):
+            full_at, full_since = len(traffic.ledger.answers), time.monotonic()
+            # At least 8 s full; longer until a worker has said why: an idle worker blocks
+            # in BLMOVE for up to 10 s and meets the refusal only at its next Redis write.
+            while time.monotonic() - full_since < 8 or not _said_full(reasons):
+                assert time.monotonic() - full_since < LIVENESS_S, "no worker said Redis is full"
                 reasons.extend(str(ready(w).get("reason", "")) for w in workers)
                 await asyncio.sleep(0.5)
             refused = traffic.ledger.answers[full_at:]
@@ -214,11 +217,15 @@ class TestRedisFull:
             admin.close()
             await traffic.aclose()
         alive(workers)
-        assert any("queue_redis unavailable since" in r for r in reasons), set(reasons)
+        assert _said_full(reasons), set(reasons)
         await drain(stack_settings, timeout_s=LIVENESS_S)
         await assert_stored_as_accepted(db, traffic.ledger)
         assert (await queue_state(stack_settings)).failed == 0
         alive(workers)
+
+
+def _said_full(reasons: list[str]) -> bool:
+    return any("queue_redis unavailable since" in r for r in reasons)
 
 
 async def _equals(value: Awaitable[int], expected: int) -> bool:
