@@ -46,6 +46,9 @@ class Watcher:
                 self.samples.append(await self._sample())
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), POLL_S)
+            # Stopped once the queue drained: the drained state is a sample too, or a
+            # drain finished between two polls would not show.
+            self.samples.append(await self._sample())
         finally:
             if self._db is not None:
                 await self._db.close()
