@@ -33,7 +33,7 @@ bench-login:         ## summary and login p95, quiet and under a login flood (wr
 
 bench-faults:        ## faults under load (kill -9, SIGSTOP, outages, full Redis): lost, duplicates, seconds without 202; QUICK=1, SCENARIO=name, HOLD_S=n
 	scripts/provision.sh all
-	$(VENV)/python -m bench.faults $(if $(QUICK),--quick) $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(HOLD_S),--hold-s $(HOLD_S))
+	. .local/env && $(VENV)/python -m bench.faults $(if $(QUICK),--quick) $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(HOLD_S),--hold-s $(HOLD_S))
 
 bench-realtime:      ## live fan-out benchmark (latency and CPU of one realtime server)
 	scripts/provision.sh python

@@ -26,6 +26,7 @@ import asyncpg
 import httpx
 from argon2 import PasswordHasher
 
+from bench.edition import database_edition
 from bench.query.load import already_loaded, database_url, load, recreate
 from bench.query.run import DATA_END, percentiles_ms
 from services.cli import catalog
@@ -164,6 +165,7 @@ async def main() -> None:
         "login_p95_wrong_flood_ms": round(wrong["login_p95_ms"], 1),
         "login_p95_correct_flood_ms": round(correct["login_p95_ms"], 1),
         "phases": results,
+        "edition": await database_edition(url),
     }))  # fmt: skip
 
 

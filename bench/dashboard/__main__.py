@@ -24,6 +24,7 @@ from typing import Any
 
 import redis
 
+from bench.edition import database_edition
 from bench.query.load import already_loaded, database_url, load, recreate, rollup_sizes
 from services.contracts.settings import Settings
 from services.contracts.tokens import mint_token
@@ -137,6 +138,7 @@ def main() -> None:
         "runs": args.runs,
         "url_query": args.search,
         "dataset": {"database": DATABASE, "days": DAYS, "page_views_per_day": PAGE_VIEWS},
+        "edition": asyncio.run(database_edition(url)),
     }))  # fmt: skip
 
 

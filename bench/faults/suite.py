@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
+from bench.edition import database_edition
 from bench.faults.run import Timing, run_scenario
 from bench.faults.world import PrivateServers
 from bench.ingest.report import say
@@ -42,7 +43,8 @@ async def run_suite(plan: Plan) -> dict[str, object]:
     servers = PrivateServers()
     figures: dict[str, dict[str, object]] = {}
     try:
-        await servers.start()
+        world = await servers.start()
+        edition = await database_edition(world.settings.database_url)
         for name in plan.scenarios:
             say(f"{name}: {msgspec.json.encode(plan.timings[name]).decode()}")
             figures[name] = await run_scenario(servers, name, plan.timings[name])
@@ -58,6 +60,7 @@ async def run_suite(plan: Plan) -> dict[str, object]:
         "max_unavailable_s": max((_float(f["max_unavailable_s"]) for f in figures.values()),
                                  default=None),
         "scenarios": figures,
+        "edition": edition,
     }  # fmt: skip
 
 

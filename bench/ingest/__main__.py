@@ -21,6 +21,7 @@ import asyncio
 import json
 import math
 
+from bench.edition import database_edition
 from bench.ingest.environment import BenchEnvironment
 from bench.ingest.ingest_alone import measure_ingest
 from bench.ingest.report import say
@@ -49,10 +50,11 @@ class Plan:
         self.together_s = 10.0 if quick else 60.0
 
 
-async def main(plan: Plan) -> dict[str, float | None]:
+async def main(plan: Plan) -> dict[str, float | str | None]:
     wrk_path()  # fail before provisioning anything if the saturation tool is missing
     env = BenchEnvironment()
     await env.start()
+    edition = await database_edition(env.bench.settings.database_url)
     figures: dict[str, float | None] = {}
     try:
         if "ingest" in plan.phases:
@@ -67,7 +69,7 @@ async def main(plan: Plan) -> dict[str, float | None]:
     finally:
         await env.close()
     headline = dict.fromkeys(HEADLINE)  # a phase not run prints its figures as null
-    return {**headline, **figures, "runs": plan.runs}
+    return {**headline, **figures, "runs": plan.runs, "edition": edition}
 
 
 HEADLINE = ("ingest_beacons_per_s", "ingest_p99_ms_at_1000", "worker_reports_per_s",

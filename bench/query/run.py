@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.edition import database_edition
 from bench.query.load import already_loaded, database_url, load, recreate, rollup_sizes
 from services.contracts.settings import Settings
 from services.contracts.tokens import mint_token
@@ -162,6 +163,7 @@ async def main() -> None:
                 "max_cold_p95_ms": round(max(r["cold_p95_ms"] for r in results.values()), 2),
                 "views": results,
                 "rows": sizes,
+                "edition": await database_edition(url),
             }
         )
     )
