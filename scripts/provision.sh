@@ -7,19 +7,38 @@
 #   scripts/provision.sh [system|python|node|services|all|stop]   (default: all)
 #
 # Honours VITALS_DATABASE_URL / VITALS_REDIS_URL: when set, no local server is started.
+#
+# VITALS_EDITION=timescale runs the local PostgreSQL on the Timescale-licensed TimescaleDB
+# instead (real continuous aggregates): built once from the source the user points at
+# (VITALS_TIMESCALEDB_SOURCE=folder or .tar.gz of timescale/timescaledb at the tag below;
+# never downloaded here) into a private copy of PostgreSQL under .local/timescale/, with
+# its own cluster and port. The default (apache) edition is untouched by it.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LOCAL="$ROOT/.local"
 PG_MAJOR=15
-PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
-PG_PORT=${VITALS_LOCAL_PG_PORT:-55432}
+SYSTEM_PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+APACHE_PG_PORT=${VITALS_LOCAL_PG_PORT:-55432}
+TIMESCALE_PG_PORT=${VITALS_LOCAL_TIMESCALE_PG_PORT:-55433}
 REDIS_PORT=${VITALS_LOCAL_REDIS_PORT:-56379}
 TIMESCALEDB_VERSION=2.19.3
 UV_VERSION=0.13.8
+# The Timescale edition's home: usr/ (the copy of PostgreSQL with the Timescale-licensed
+# build installed into it), pg/ (its cluster), build.log.
+TIMESCALE_HOME="$LOCAL/timescale"
 
 log() { printf '\033[1m[provision]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31m[provision] %s\033[0m\n' "$*" >&2; exit 1; }
+
+EDITION=${VITALS_EDITION:-apache}
+case "$EDITION" in
+  apache) PG_BIN=$SYSTEM_PG_BIN; PG_DIR="$LOCAL/pg"; PG_PORT=$APACHE_PG_PORT ;;
+  timescale)
+    PG_BIN="$TIMESCALE_HOME/usr/lib/postgresql/$PG_MAJOR/bin"
+    PG_DIR="$TIMESCALE_HOME/pg"; PG_PORT=$TIMESCALE_PG_PORT ;;
+  *) die "VITALS_EDITION must be apache (the default) or timescale, not '$EDITION'" ;;
+esac
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"
@@ -55,7 +74,7 @@ or point VITALS_DATABASE_URL and VITALS_REDIS_URL at servers you run, then re-ru
 }
 
 timescaledb_installed() {
-  [ -f "$("$PG_BIN/pg_config" --sharedir)/extension/timescaledb.control" ]
+  [ -f "$("$SYSTEM_PG_BIN/pg_config" --sharedir)/extension/timescaledb.control" ]
 }
 
 # Debian trixie ships timescaledb 2.19.3 (Apache-licensed); bookworm has none, so we
@@ -74,11 +93,77 @@ ensure_timescaledb() {
   (cd "$build" && apt-get source --download-only -qq "timescaledb=$TIMESCALEDB_VERSION*" >/dev/null 2>&1 \
      || apt-get source --download-only -qq timescaledb >/dev/null)
   (cd "$build" && tar xf timescaledb_*.orig.tar.* && cd timescaledb-*/ \
-     && PATH="$PG_BIN:$PATH" ./bootstrap -DAPACHE_ONLY=1 -DREGRESS_CHECKS=OFF -DTAP_CHECKS=OFF \
-          -DWARNINGS_AS_ERRORS=OFF -DPG_CONFIG="$PG_BIN/pg_config" >/dev/null 2>&1 \
+     && PATH="$SYSTEM_PG_BIN:$PATH" ./bootstrap -DAPACHE_ONLY=1 -DREGRESS_CHECKS=OFF -DTAP_CHECKS=OFF \
+          -DWARNINGS_AS_ERRORS=OFF -DPG_CONFIG="$SYSTEM_PG_BIN/pg_config" >/dev/null 2>&1 \
      && cd build && make -j"$(nproc)" >/dev/null 2>&1 && as_root make install >/dev/null 2>&1)
   rm -rf "$build"
   timescaledb_installed || die "TimescaleDB build finished but the extension is not installed"
+}
+
+# --- the Timescale edition ---------------------------------------------------------
+# PostgreSQL finds its share and lib folders relative to its own binary (the compiled-in
+# paths' common prefix, /usr, is swapped for wherever the binary sits), so a copy of
+# Debian's tree under .local/timescale/usr loads whatever TimescaleDB is installed into
+# the copy, while the system's PostgreSQL keeps Debian's Apache-licensed build.
+timescale_edition_built() {
+  [ -f "$TIMESCALE_HOME/usr/lib/postgresql/$PG_MAJOR/lib/timescaledb-tsl-$TIMESCALEDB_VERSION.so" ]
+}
+
+ensure_timescale_edition() {
+  timescale_edition_built && return 0
+  local source=${VITALS_TIMESCALEDB_SOURCE:-}
+  [ -n "$source" ] || die "VITALS_EDITION=timescale needs the Timescale-licensed TimescaleDB, built once from
+its source. Fetch the public repository timescale/timescaledb at tag $TIMESCALEDB_VERSION (a clone or
+GitHub's .tar.gz of the tag; it must include tsl/), then point at it:
+  VITALS_EDITION=timescale VITALS_TIMESCALEDB_SOURCE=/path/to/timescaledb-$TIMESCALEDB_VERSION make ...
+The build goes to .local/timescale/ and is reused; the variable is not needed afterwards."
+  [ -e "$source" ] || die "VITALS_TIMESCALEDB_SOURCE=$source: no such file or folder"
+  local work="$TIMESCALE_HOME/src" build_log="$TIMESCALE_HOME/build.log"
+  rm -rf "$work" "${TIMESCALE_HOME:?}/usr"
+  mkdir -p "$work"
+  # Built in a copy: the user's folder may be read-only or hold a build of its own.
+  if [ -d "$source" ]; then
+    tar -C "$source" --exclude=./.git --exclude=./build -cf - . | tar -C "$work" -xf -
+  else
+    tar -C "$work" -xf "$source" --strip-components=1  # GitHub's archives hold one folder
+  fi
+  if [ ! -f "$work/version.config" ] || [ ! -d "$work/tsl" ]; then
+    die "$source is not TimescaleDB's source with its tsl/ folder (timescale/timescaledb at tag $TIMESCALEDB_VERSION)"
+  fi
+  grep -q "^version = $TIMESCALEDB_VERSION\$" "$work/version.config" \
+    || die "$source is TimescaleDB $(sed -n 's/^version = //p' "$work/version.config"), not $TIMESCALEDB_VERSION (the version the Apache edition and compose.yaml run)"
+  log "building the Timescale-licensed TimescaleDB $TIMESCALEDB_VERSION into .local/timescale (a few minutes; log in .local/timescale/build.log)"
+  # Not `cp -a --parents`: coreutils 9.1 (bookworm) leaves the parents it makes mode 700
+  # (and fails when run from another folder), which locks the postgres user out; umask
+  # 022 for the same reason. The system's pg_config: its include paths are absolute (the
+  # copy has no headers), and DESTDIR puts the install under the copy.
+  if ! (umask 022 \
+        && mkdir -p "$TIMESCALE_HOME/usr/lib/postgresql" "$TIMESCALE_HOME/usr/share/postgresql" \
+        && cp -a "/usr/lib/postgresql/$PG_MAJOR" "$TIMESCALE_HOME/usr/lib/postgresql/" \
+        && cp -a "/usr/share/postgresql/$PG_MAJOR" "$TIMESCALE_HOME/usr/share/postgresql/" \
+        && cd "$work" \
+        && ./bootstrap -DREGRESS_CHECKS=OFF -DTAP_CHECKS=OFF -DWARNINGS_AS_ERRORS=OFF \
+             -DPG_CONFIG="$SYSTEM_PG_BIN/pg_config" \
+        && cd build && make -j"$(nproc)" && make install DESTDIR="$TIMESCALE_HOME") >"$build_log" 2>&1; then
+    rm -rf "${TIMESCALE_HOME:?}/usr"  # a half-installed copy must not pass for a build
+    die "building TimescaleDB from $source failed; see .local/timescale/build.log"
+  fi
+  rm -rf "$work"
+  timescale_edition_built || die "the build finished but timescaledb-tsl-$TIMESCALEDB_VERSION.so is not in the copy"
+}
+
+# The license is only known once the extension is loaded, so a scratch database is made
+# for the check and dropped again.
+check_timescale_license() {
+  local psql=(env PGOPTIONS="-c client_min_messages=warning" "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -X -q -v ON_ERROR_STOP=1)
+  local license
+  "${psql[@]}" -d postgres -c "DROP DATABASE IF EXISTS vitals_edition_check" \
+    -c "CREATE DATABASE vitals_edition_check"
+  license=$("${psql[@]}" -d vitals_edition_check -tA -c "CREATE EXTENSION timescaledb" \
+              -c "SHOW timescaledb.license" | tail -n 1)
+  "${psql[@]}" -d postgres -c "DROP DATABASE vitals_edition_check"
+  [ "$license" = timescale ] \
+    || die "the PostgreSQL in .local/timescale loads TimescaleDB with license '$license', not 'timescale'"
 }
 
 # --- Python ----------------------------------------------------------------------
@@ -125,18 +210,18 @@ pg_run() {
 }
 
 start_postgres() {
-  local data="$LOCAL/pg/data"
-  mkdir -p "$LOCAL/pg"
-  [ "$(id -u)" -eq 0 ] && chown postgres "$LOCAL/pg"
-  # postgres (the user) must be able to reach .local/pg through the checkout's folders.
-  [ "$(id -u)" -eq 0 ] && chmod o+x "$ROOT" "$LOCAL" 2>/dev/null || true
+  local data="$PG_DIR/data"
+  mkdir -p "$PG_DIR"
+  [ "$(id -u)" -eq 0 ] && chown postgres "$PG_DIR"
+  # postgres (the user) must be able to reach the cluster through the checkout's folders.
+  [ "$(id -u)" -eq 0 ] && chmod o+x "$ROOT" "$LOCAL" "$(dirname "$PG_DIR")" 2>/dev/null || true
   if [ ! -f "$data/PG_VERSION" ]; then
-    log "initialising PostgreSQL in .local/pg"
+    log "initialising PostgreSQL ($EDITION edition) in ${PG_DIR#"$ROOT"/}"
     pg_run "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
     cat >>"$data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $PG_PORT
-unix_socket_directories = '$LOCAL/pg'
+unix_socket_directories = '$PG_DIR'
 shared_preload_libraries = 'timescaledb'
 timescaledb.telemetry_level = off
 max_connections = 200
@@ -145,8 +230,8 @@ fsync = on
 CONF
   fi
   if ! pg_run "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-    log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-    pg_run "$PG_BIN/pg_ctl" -D "$data" -l "$LOCAL/pg/server.log" -w -t 60 start >/dev/null
+    log "starting PostgreSQL ($EDITION edition) on 127.0.0.1:$PG_PORT"
+    pg_run "$PG_BIN/pg_ctl" -D "$data" -l "$PG_DIR/server.log" -w -t 60 start >/dev/null
   fi
 }
 
@@ -164,8 +249,16 @@ start_redis() {
 
 ensure_services() {
   if [ -z "${VITALS_DATABASE_URL:-}" ]; then
-    ensure_timescaledb
-    start_postgres
+    if [ "$EDITION" = timescale ]; then
+      local fresh=no
+      timescale_edition_built || fresh=yes
+      ensure_timescale_edition
+      start_postgres
+      [ "$fresh" = yes ] && check_timescale_license
+    else
+      ensure_timescaledb
+      start_postgres
+    fi
   fi
   [ -z "${VITALS_REDIS_URL:-}" ] && start_redis
   return 0
@@ -174,19 +267,34 @@ ensure_services() {
 write_env() {
   # A signing secret for local dashboard tokens, made once and kept out of git.
   [ -s "$LOCAL/jwt-secret" ] || (umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(48))' >"$LOCAL/jwt-secret")
-  # The URLs the Makefile and tests read; explicit environment variables win.
-  cat >"$LOCAL/env" <<ENV
+  # The URLs the Makefile and tests read; explicit environment variables win. One file
+  # for both editions: it reads VITALS_EDITION when sourced. The Timescale edition has
+  # its own cluster, and its own Redis databases on the shared server (1 for `make run`,
+  # 14 for the suite), so both editions' stacks and suites can run side by side.
+  cat >"$LOCAL/env.tmp" <<ENV
 export VITALS_JWT_SECRET=\${VITALS_JWT_SECRET:-$(cat "$LOCAL/jwt-secret")}
-export VITALS_DATABASE_URL=\${VITALS_DATABASE_URL:-postgresql://postgres@127.0.0.1:$PG_PORT/vitals}
-export VITALS_REDIS_URL=\${VITALS_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}
-export VITALS_LOCAL_PG_PORT=$PG_PORT
+export VITALS_LOCAL_PG_PORT=$APACHE_PG_PORT
+export VITALS_LOCAL_TIMESCALE_PG_PORT=$TIMESCALE_PG_PORT
 export VITALS_LOCAL_REDIS_PORT=$REDIS_PORT
+if [ "\${VITALS_EDITION:-apache}" = timescale ]; then
+  export VITALS_DATABASE_URL=\${VITALS_DATABASE_URL:-postgresql://postgres@127.0.0.1:$TIMESCALE_PG_PORT/vitals}
+  export VITALS_REDIS_URL=\${VITALS_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/1}
+  export VITALS_TEST_REDIS_DB=\${VITALS_TEST_REDIS_DB:-14}
+  export VITALS_TEST_PG_BIN=\${VITALS_TEST_PG_BIN:-$TIMESCALE_HOME/usr/lib/postgresql/$PG_MAJOR/bin}
+else
+  export VITALS_DATABASE_URL=\${VITALS_DATABASE_URL:-postgresql://postgres@127.0.0.1:$APACHE_PG_PORT/vitals}
+  export VITALS_REDIS_URL=\${VITALS_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}
+fi
 ENV
+  mv "$LOCAL/env.tmp" "$LOCAL/env"  # whole, for anyone sourcing it meanwhile
 }
 
+# Stops every local server, both editions' clusters included.
 stop_services() {
-  local data="$LOCAL/pg/data"
-  [ -f "$data/PG_VERSION" ] && pg_run "$PG_BIN/pg_ctl" -D "$data" -m fast stop >/dev/null 2>&1 || true
+  local data
+  for data in "$LOCAL/pg/data" "$TIMESCALE_HOME/pg/data"; do
+    [ -f "$data/PG_VERSION" ] && pg_run "$SYSTEM_PG_BIN/pg_ctl" -D "$data" -m fast stop >/dev/null 2>&1 || true
+  done
   redis-cli -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || true
   log "local PostgreSQL and Redis stopped"
 }

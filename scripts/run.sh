@@ -28,9 +28,12 @@ projects=$(vitals project list)
 if ! grep -q '"slug": "demo"' <<<"$projects"; then
   vitals project create demo --name "Demo site" >/dev/null
 fi
-# The key is shown only once, so the demo keeps its copy under .local/.
-if [ ! -s .local/demo-key ]; then
-  vitals key create demo --label "make run" > .local/demo-key
+# The key is shown only once, so the demo keeps its copy under .local/ (one per edition:
+# each edition's database holds its own keys).
+DEMO_KEY=.local/demo-key
+[ "${VITALS_EDITION:-apache}" = timescale ] && DEMO_KEY=.local/timescale/demo-key
+if [ ! -s "$DEMO_KEY" ]; then
+  vitals key create demo --label "make run" > "$DEMO_KEY"
 fi
 vitals keys sync >/dev/null
 vitals user create demo@example.com --password demo-password --project demo >/dev/null
@@ -45,7 +48,7 @@ cat <<INFO
   realtime  http://$VITALS_HOST:$((VITALS_BASE_PORT + 4))   (Socket.IO)
   workers   http://$VITALS_HOST:$((VITALS_BASE_PORT + 10))… (health, metrics)
 
-  demo ingest key   $(cat .local/demo-key)
+  demo ingest key   $(cat "$DEMO_KEY")
   dashboard login   demo@example.com / demo-password
   dashboard token   $TOKEN
 
@@ -54,7 +57,7 @@ cat <<INFO
 INFO
 # Demo traffic by default, so there is something to look at; VITALS_DEMO=0 turns it off.
 DEMO_ARGS=()
-[ "${VITALS_DEMO:-1}" = "1" ] && DEMO_ARGS=(--demo-key "$(cat .local/demo-key)")
+[ "${VITALS_DEMO:-1}" = "1" ] && DEMO_ARGS=(--demo-key "$(cat "$DEMO_KEY")")
 # The dashboard (Vite's preview server) proxies the API and Socket.IO, so the browser sees
 # one origin, and that origin is the one realtime must allow.
 DASHBOARD_PORT=$((VITALS_BASE_PORT + 3))
