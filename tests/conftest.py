@@ -74,6 +74,31 @@ async def settings(base_settings: Settings) -> Settings:
     return base_settings
 
 
+@pytest.fixture(scope="session")
+async def database_edition(settings: Settings) -> str:
+    """`apache` or `timescale`: which TimescaleDB the test database runs (`make test` runs the
+    Apache edition; `VITALS_EDITION=timescale make test` the Timescale-licensed one)."""
+    connection = await asyncpg.connect(settings.database_url)
+    try:
+        license_name: str = await connection.fetchval("SHOW timescaledb.license")
+    finally:
+        await connection.close()
+    return license_name
+
+
+@pytest.fixture(autouse=True)
+def _apache_edition_only(request: pytest.FixtureRequest) -> None:
+    """Tests marked `apache_edition` drive the Apache edition's own code (the workers'
+    rollup tables, its migrations): on a Timescale-edition database there is nothing for
+    them to test (tests/*/test_timescale_edition.py cover that edition)."""
+    if request.node.get_closest_marker("apache_edition") is None:
+        return
+    # Synchronous on purpose: pytest-asyncio resolves an async fixture requested here on
+    # its loop, which it cannot do from inside a coroutine already running on it.
+    if request.getfixturevalue("database_edition") != "apache":
+        pytest.skip("the Apache edition's own behaviour; the database runs the Timescale edition")
+
+
 @pytest.fixture
 async def db(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
     """A connection to the test database, emptied before the test."""

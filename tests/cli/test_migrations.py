@@ -146,6 +146,7 @@ class TestRunner:
         with pytest.raises(MigrationError, match="changed after it was applied"):
             await migrate(scratch, tmp_path)
 
+    @pytest.mark.apache_edition
     async def test_chooses_the_apache_edition_here(
         self, scratch: asyncpg.Connection, tmp_path: Path
     ) -> None:
@@ -159,6 +160,7 @@ class TestRunner:
 
 
 class TestProjectSchema:
+    @pytest.mark.apache_edition
     async def test_project_migrations_build_the_schema(self, db: asyncpg.Connection) -> None:
         """The real migrations create the tables, the hypertables and the reader role."""
         names = await tables(db)

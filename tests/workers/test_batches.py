@@ -33,6 +33,7 @@ async def stored_navigation_ids(db: asyncpg.Connection) -> set[str]:
     return {r[0] for r in await db.fetch("SELECT DISTINCT navigation_id FROM vitals")}
 
 
+@pytest.mark.apache_edition  # process_batch(Edition.APACHE) writes the rollup tables
 class TestBisection:
     async def test_one_guilty_beacon_is_parked_and_every_other_stored(
         self, pool: asyncpg.Pool, db: asyncpg.Connection

@@ -46,6 +46,7 @@ def appended(settings: Settings) -> list[LiveBatch]:
     return [decode_batch(fields[LIVE_STREAM_FIELD.encode()]) for _, fields in entries]
 
 
+@pytest.mark.apache_edition  # process_batch(Edition.APACHE) writes the rollup tables
 class TestLiveBatches:
     async def test_counts_bins_and_page_views_per_project(
         self, pool: asyncpg.Pool, db: asyncpg.Connection

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncpg
+import pytest
 import redis.asyncio
 from rq import Queue
 from rq.serializers import JSONSerializer
@@ -27,6 +28,7 @@ async def counts(db: asyncpg.Connection) -> tuple[int, int, int]:
     return (row[0], row[1], row[2])
 
 
+@pytest.mark.apache_edition  # process_batch(Edition.APACHE) writes the rollup tables
 class TestApplyRetention:
     async def test_old_chunks_are_dropped_per_relation(
         self, pool: asyncpg.Pool, db: asyncpg.Connection

@@ -31,12 +31,14 @@ async def store(pool: asyncpg.Pool, b: BeaconBatch, edition: Edition = Edition.A
     return await process_batch(pool, edition, ProjectDirectory(), b)
 
 
+@pytest.mark.apache_edition  # process_batch(Edition.APACHE) writes the rollup tables
 class TestEdition:
     async def test_detects_the_apache_edition(self, db: asyncpg.Connection) -> None:
         """The local test database (Debian's Apache-licensed build) is detected as the Apache edition."""
         assert await detect_edition(db) is Edition.APACHE
 
 
+@pytest.mark.apache_edition  # process_batch(Edition.APACHE) writes the rollup tables
 class TestStoreBatch:
     async def test_batch_stores_each_report_once(
         self, pool: asyncpg.Pool, db: asyncpg.Connection
@@ -233,6 +235,7 @@ class TestStoreBatch:
         assert await db.fetchval("SELECT count(*) FROM vitals_daily") == 0
 
 
+@pytest.mark.apache_edition  # process_batch(Edition.APACHE) writes the rollup tables
 class TestConcurrentRuns:
     async def test_two_runs_of_the_same_batch_at_once_store_once(
         self, pool: asyncpg.Pool, db: asyncpg.Connection
