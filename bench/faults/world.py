@@ -74,7 +74,7 @@ class PrivateServers:
             await connection.execute(TRUNCATE_DATA)
             await client.flushall()
             await client.set(DUE_KEY, 1, ex=24 * 3600)
-            await key_registry.rebuild(client, lambda: catalog.active_key_access(connection))
+            await key_registry.rebuild(client, lambda: key_registry.active_key_access(connection))
         finally:
             await client.aclose()
             await connection.close()

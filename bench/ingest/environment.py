@@ -15,6 +15,7 @@ import redis.asyncio
 
 from services.cli import catalog
 from services.cli.migrations import migrate
+from services.contracts import key_registry
 from services.contracts.keys import MARKER_KEY, REGISTRY_KEY, encode_access
 from services.contracts.settings import Settings
 from services.workers.rollups import FAMILIES, WIDTHS
@@ -105,7 +106,7 @@ class BenchEnvironment:
         client = redis.asyncio.Redis.from_url(self.bench.settings.redis_url)
         connection = await asyncpg.connect(self.bench.settings.database_url)
         try:
-            access = await catalog.active_key_access(connection)
+            access = await key_registry.active_key_access(connection)
             async with client.pipeline(transaction=True) as pipe:
                 pipe.flushall()
                 pipe.hset(REGISTRY_KEY, mapping={h: encode_access(a) for h, a in access.items()})

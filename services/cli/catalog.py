@@ -7,7 +7,7 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from services.contracts.keys import ProjectAccess, display_prefix, key_hash, new_key
+from services.contracts.keys import display_prefix, key_hash, new_key
 
 
 class CatalogError(Exception):
@@ -64,11 +64,6 @@ RETURNING key_hash
 SELECT_KEYS = """
 SELECT id, project_id, prefix, label, created_at, revoked_at
 FROM ingest_keys WHERE $1::int IS NULL OR project_id = $1 ORDER BY id
-"""
-SELECT_ACTIVE_KEYS = """
-SELECT k.key_hash, p.id, p.allowed_origins, p.rate_limit_per_minute, p.filter_bots
-FROM ingest_keys k JOIN projects p ON p.id = k.project_id
-WHERE k.revoked_at IS NULL AND ($1::int IS NULL OR p.id = $1)
 """
 # A new password ends every token issued under the old one: the generation moves on.
 INSERT_USER = """
@@ -157,20 +152,6 @@ async def revoke_key(connection: asyncpg.Connection, key_or_prefix: str) -> list
 async def list_keys(connection: asyncpg.Connection, project_id: int | None) -> list[KeyRow]:
     return [KeyRow(**dict(row)) for row in await connection.fetch(SELECT_KEYS, project_id)]
 
-
-async def active_key_access(
-    connection: asyncpg.Connection, project_id: int | None = None
-) -> dict[str, ProjectAccess]:
-    rows = await connection.fetch(SELECT_ACTIVE_KEYS, project_id)
-    return {
-        row["key_hash"]: ProjectAccess(
-            project_id=row["id"],
-            allowed_origins=tuple(row["allowed_origins"]),
-            rate_limit_per_minute=row["rate_limit_per_minute"],
-            filter_bots=row["filter_bots"],
-        )
-        for row in rows
-    }
 
 
 async def upsert_user(

@@ -102,7 +102,7 @@ async def cmd_project_update(settings: Settings, args: argparse.Namespace) -> No
             filter_bots=filter_bots,
         )
         # Ingest reads project settings from the registry, so republish this project's keys.
-        await registry.publish(client, await catalog.active_key_access(connection, project.id))
+        await registry.publish(client, await registry.active_key_access(connection, project.id))
     finally:
         await connection.close()
         await client.aclose()
@@ -115,7 +115,7 @@ async def cmd_key_create(settings: Settings, args: argparse.Namespace) -> None:
     try:
         project = await catalog.get_project(connection, args.project)
         key = await catalog.create_key(connection, project.id, args.label)
-        await registry.publish(client, await catalog.active_key_access(connection, project.id))
+        await registry.publish(client, await registry.active_key_access(connection, project.id))
     finally:
         await connection.close()
         await client.aclose()
@@ -150,7 +150,7 @@ async def cmd_keys_sync(settings: Settings, args: argparse.Namespace) -> None:
     client = async_redis(settings)
     try:
         # The workers run the same rebuild by themselves whenever the registry is missing.
-        count = await registry.rebuild(client, lambda: catalog.active_key_access(connection))
+        count = await registry.rebuild(client, lambda: registry.active_key_access(connection))
     finally:
         await connection.close()
         await client.aclose()

@@ -1,11 +1,12 @@
-"""The Redis side of the ingest-key registry: its writers (CLI, workers) and its one read.
+"""The ingest-key registry: what it is built from, its writers (CLI, workers), its one read.
 
 The registry (a hash, `REGISTRY_KEY`) comes with a marker (`MARKER_KEY`) that is written
 in the same MULTI as every complete build. The marker is what tells "this key is unknown"
 (marker present: 403) from "the registry is gone" (Redis lost its data, a failover, a new
 volume: ingest cannot check any key and answers 503 until the workers rebuild it).
 Incremental writes (a key created or revoked) never set the marker: a registry holding
-one new key is not a complete one.
+one new key is not a complete one. Its database source (`active_key_access`) lives here
+too, so `vitals keys sync` and the workers' self-healing build the same registry.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Awaitable, Callable
 import redis.asyncio
 from redis.exceptions import WatchError
 
+from services.contracts.database import Connection
 from services.contracts.keys import MARKER_KEY, REGISTRY_KEY, ProjectAccess, encode_access
 
 LoadAccess = Callable[[], Awaitable[dict[str, ProjectAccess]]]
@@ -23,8 +25,31 @@ STAGING_KEY = REGISTRY_KEY + ":rebuild"
 REBUILD_ATTEMPTS = 5
 
 
+SELECT_ACTIVE_KEYS = """
+SELECT k.key_hash, p.id, p.allowed_origins, p.rate_limit_per_minute, p.filter_bots
+FROM ingest_keys k JOIN projects p ON p.id = k.project_id
+WHERE k.revoked_at IS NULL AND ($1::int IS NULL OR p.id = $1)
+"""
+
+
 class RegistryMissing(Exception):
     """The registry has not been built in this Redis: no key can be checked."""
+
+
+async def active_key_access(
+    connection: Connection, project_id: int | None = None
+) -> dict[str, ProjectAccess]:
+    """Every active key's project access (one project's, given its id), from the database."""
+    rows = await connection.fetch(SELECT_ACTIVE_KEYS, project_id)
+    return {
+        row["key_hash"]: ProjectAccess(
+            project_id=row["id"],
+            allowed_origins=tuple(row["allowed_origins"]),
+            rate_limit_per_minute=row["rate_limit_per_minute"],
+            filter_bots=row["filter_bots"],
+        )
+        for row in rows
+    }
 
 
 async def publish(client: redis.asyncio.Redis, access: dict[str, ProjectAccess]) -> None:

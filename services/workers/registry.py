@@ -18,8 +18,7 @@ import redis.asyncio
 import structlog
 
 from services.contracts import key_registry
-from services.contracts.database import Connection, create_pool
-from services.contracts.keys import ProjectAccess
+from services.contracts.database import create_pool
 from services.contracts.redis_client import async_redis
 from services.contracts.settings import Settings
 
@@ -28,27 +27,7 @@ from services.contracts.settings import Settings
 CHECK_INTERVAL_S = 2.0
 SERVICE = "workers.registry"
 
-# The same rows as the CLI's catalog.active_key_access (a test compares the two builds).
-SELECT_ACTIVE_KEYS = """
-SELECT k.key_hash, p.id, p.allowed_origins, p.rate_limit_per_minute, p.filter_bots
-FROM ingest_keys k JOIN projects p ON p.id = k.project_id
-WHERE k.revoked_at IS NULL
-"""
-
 log = structlog.get_logger()
-
-
-async def active_key_access(connection: Connection) -> dict[str, ProjectAccess]:
-    rows = await connection.fetch(SELECT_ACTIVE_KEYS)
-    return {
-        row["key_hash"]: ProjectAccess(
-            project_id=row["id"],
-            allowed_origins=tuple(row["allowed_origins"]),
-            rate_limit_per_minute=row["rate_limit_per_minute"],
-            filter_bots=row["filter_bots"],
-        )
-        for row in rows
-    }
 
 
 async def heal(client: redis.asyncio.Redis, pool: asyncpg.Pool) -> int | None:
@@ -56,7 +35,9 @@ async def heal(client: redis.asyncio.Redis, pool: asyncpg.Pool) -> int | None:
     if await key_registry.present(client):
         return None
     async with pool.acquire() as connection:
-        count = await key_registry.rebuild(client, lambda: active_key_access(connection))
+        count = await key_registry.rebuild(
+            client, lambda: key_registry.active_key_access(connection)
+        )
     log.warning("key_registry_rebuilt", keys=count)
     return count
 

@@ -107,7 +107,7 @@ async def open_project(db: asyncpg.Connection, settings: Settings, slug: str) ->
     project_id, key = await new_project(db, slug)
     client = async_redis(settings)
     try:
-        await registry.rebuild(client, lambda: catalog.active_key_access(db))
+        await registry.rebuild(client, lambda: registry.active_key_access(db))
     finally:
         await client.aclose()
     return project_id, key

@@ -115,7 +115,7 @@ class TestHeal:
         await catalog.revoke_key(db, await issue_key(db, "gone"))
         await heal(redis_client, pool)
         by_workers = await redis_client.hgetall(REGISTRY_KEY)
-        await key_registry.rebuild(redis_client, lambda: catalog.active_key_access(db))
+        await key_registry.rebuild(redis_client, lambda: key_registry.active_key_access(db))
         assert await redis_client.hgetall(REGISTRY_KEY) == by_workers
         assert len(by_workers) == 2
 

@@ -53,7 +53,7 @@ async def _seed(settings: Settings, stack: DashboardStack) -> tuple[Seeded, str]
         key = await catalog.create_key(db, seeded.project_id, "dashboard e2e")
         client = redis.asyncio.Redis.from_url(stack.settings.redis_url)
         try:
-            await registry.rebuild(client, lambda: catalog.active_key_access(db))
+            await registry.rebuild(client, lambda: registry.active_key_access(db))
         finally:
             await client.aclose()
     finally:

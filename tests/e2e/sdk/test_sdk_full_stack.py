@@ -99,7 +99,7 @@ async def open_project(db: asyncpg.Connection, settings: Settings, origin: str) 
     key = await catalog.create_key(db, project.id, "sdk e2e")
     client = async_redis(settings)
     try:
-        await registry.rebuild(client, lambda: catalog.active_key_access(db))
+        await registry.rebuild(client, lambda: registry.active_key_access(db))
     finally:
         await client.aclose()
     return project.id, key
