@@ -6,6 +6,10 @@ File names: `NNNN_name.sql` for both editions, `NNNN_name.timescale.sql` or
 A file whose first line contains `vitals:no-transaction` runs statement by statement
 outside a transaction (continuous aggregates require it); such files must be written
 idempotently (IF NOT EXISTS), since a failure part-way cannot be rolled back.
+
+A line `-- vitals:include NNNN_other.sql` stands for that file's text (same folder, one
+level deep): an edition catching up with the other's schema says so instead of
+restating its DDL, and the two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from services.cli.sql_split import split_statements
 Edition = Literal["timescale", "apache"]
 EDITIONS: tuple[Edition, ...] = ("timescale", "apache")
 NO_TRANSACTION_MARK = "vitals:no-transaction"
+_INCLUDE = re.compile(r"^-- vitals:include (?P<name>\S+\.sql)[ \t]*$", re.MULTILINE)
 DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "migrations"
 # Any constant works; it only has to be the same in every process that migrates.
 ADVISORY_LOCK_ID = 7_242_001
@@ -42,11 +47,17 @@ class Migration(msgspec.Struct, frozen=True):
 
     @property
     def sql(self) -> str:
-        return self.path.read_text()
+        return _INCLUDE.sub(self._included, self.path.read_text())
 
     @property
     def checksum(self) -> str:
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+    def _included(self, line: re.Match[str]) -> str:
+        included = self.path.parent / line["name"]
+        if not _FILE_NAME.match(line["name"]) or not included.is_file():
+            raise MigrationError(f"{self.path.name}: cannot include {line['name']}")
+        return included.read_text()
 
     @property
     def transactional(self) -> bool:

@@ -29,8 +29,7 @@ import msgspec
 
 from services.contracts.database import Connection
 from services.contracts.queue import AcceptedBeacon, BeaconBatch
-from services.workers import rollups, store, upsert
-from services.workers.edition import Edition
+from services.workers import compressed, rollups, store, upsert
 from services.workers.normalize import Key, Report, latest_per_key, normalize
 from services.workers.projects import ProjectDirectory
 from services.workers.routes import Page
@@ -85,7 +84,7 @@ Entry = tuple[AcceptedBeacon, list[Report]]
 
 
 async def process_batch(
-    pool: asyncpg.Pool, edition: Edition, projects: ProjectDirectory, batch: BeaconBatch
+    pool: asyncpg.Pool, projects: ProjectDirectory, batch: BeaconBatch
 ) -> Outcome:
     outcome = Outcome(received=sum(len(b.beacon.reports) for b in batch.beacons))
     dropped: Counter[str] = Counter()
@@ -101,7 +100,7 @@ async def process_batch(
                 entries.append((accepted, normalize(accepted, project.rules)))
             except DATA_ERRORS as exc:  # e.g. a URL an older ingest let through
                 outcome.parked.append(_parked(accepted, exc))
-        await _write_bisecting(connection, edition, entries, outcome)
+        await _write_bisecting(connection, entries, outcome)
     outcome.dropped = dict(dropped)
     outcome.replaced = sum(1 for c in outcome.changes if c.old is not None)
     outcome.stored = len(outcome.changes) - outcome.replaced
@@ -112,22 +111,20 @@ async def process_batch(
     return outcome
 
 
-async def _write_bisecting(
-    connection: Connection, edition: Edition, entries: list[Entry], outcome: Outcome
-) -> None:
+async def _write_bisecting(connection: Connection, entries: list[Entry], outcome: Outcome) -> None:
     latest = latest_per_key(r for _, reports in entries for r in reports)
     if not latest:
         return
     try:
         async with connection.transaction():
-            changes = await _write(connection, edition, latest)
+            changes = await _write(connection, latest)
     except DATA_ERRORS as exc:
         if len(entries) == 1:
             outcome.parked.append(_parked(entries[0][0], exc))
             return
         middle = len(entries) // 2
-        await _write_bisecting(connection, edition, entries[:middle], outcome)
-        await _write_bisecting(connection, edition, entries[middle:], outcome)
+        await _write_bisecting(connection, entries[:middle], outcome)
+        await _write_bisecting(connection, entries[middle:], outcome)
         return
     by_key = {r.key: r for r in latest}
     outcome.changes += changes
@@ -139,18 +136,12 @@ def _parked(accepted: AcceptedBeacon, exc: BaseException) -> Parked:
     return Parked(accepted, type(exc).__name__, first_line[:500])
 
 
-async def _write(
-    connection: Connection, edition: Edition, reports: list[Report]
-) -> list[upsert.Change]:
+async def _write(connection: Connection, reports: list[Report]) -> list[upsert.Change]:
     pages: dict[store.PageKey, Page] = {store.page_key(r): r.page for r in reports}
     page_ids = await store.upsert_pages(connection, pages)
     await store.stage(connection, reports, page_ids)
-    times = [r.time for r in reports]
-    maintain_rollups = edition.workers_maintain_rollups
-    changes = await upsert.upsert_vitals(
-        connection, len(reports), min(times), max(times), record_deltas=maintain_rollups
-    )
-    if maintain_rollups:
-        removes_any = any(c.old is not None for c in changes)
-        await rollups.apply_deltas(connection, removes_any=removes_any)
+    earliest, latest = min(r.time for r in reports), max(r.time for r in reports)
+    await compressed.decompress_if_late(connection, earliest, latest)
+    changes = await upsert.upsert_vitals(connection, len(reports), earliest, latest)
+    await rollups.apply_deltas(connection, removes_any=any(c.old is not None for c in changes))
     return changes

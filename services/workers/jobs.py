@@ -61,7 +61,7 @@ def _store(batch: BeaconBatch) -> Outcome:
     rt = runtime.current()
 
     async def process() -> Outcome:
-        return await process_batch(await rt.pool(), await rt.edition(), rt.projects, batch)
+        return await process_batch(await rt.pool(), rt.projects, batch)
 
     outcome = rt.run(process())
     versions.bump(rt.settings, outcome.changes)  # after the commit: see versions.py

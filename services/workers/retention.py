@@ -5,10 +5,11 @@ lives up to one chunk width longer than its age: dropping a chunk is a file unli
 deleting rows would bloat the tables and take locks for minutes. Rollups outlive raw
 rows by design: once raw rows are gone, the rollups are the history.
 
-On the Apache edition nothing else does this, so every worker enqueues the job at most
-once an hour (`enqueue_if_due`, from its maintenance tick). On the Timescale edition the
-same function works (drop_chunks accepts continuous aggregates too), but retention
-policies in the migration are the better home.
+Every worker enqueues the job at most once an hour (`enqueue_if_due`, from its
+maintenance tick), on both editions: the rollups are the workers' tables on both
+(migration 0009), so their retention is the workers' too. Every rollup family keeps its
+hourly and daily ages. The Timescale edition's retention policy on raw rows (0005) stays
+beside it; the smaller age wins.
 
 Run it by hand: `python -m services.workers.retention --raw-days 35`.
 """
@@ -26,6 +27,7 @@ from rq.serializers import JSONSerializer
 from services.contracts.database import Connection, create_pool
 from services.contracts.queue import QUEUE_NAME
 from services.contracts.settings import Settings
+from services.workers.rollups import FAMILIES
 
 EVERY_S = 3600
 DUE_KEY = "vitals:retention:due"
@@ -50,11 +52,11 @@ class Retention(msgspec.Struct, frozen=True, kw_only=True):
         )
 
     def ages(self) -> dict[str, int]:
-        return {
-            "vitals": self.raw_days,
-            "vitals_hourly": self.hourly_days,
-            "vitals_daily": self.daily_days,
-        }
+        ages = {"vitals": self.raw_days}
+        for family in FAMILIES:
+            ages[f"{family.stem}_hourly"] = self.hourly_days
+            ages[f"{family.stem}_daily"] = self.daily_days
+        return ages
 
 
 async def drop_chunks(connection: Connection, relation: str, days: int) -> int:

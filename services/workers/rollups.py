@@ -1,14 +1,13 @@
-"""Exact rollup maintenance for the Apache edition, where the rollups (0003 and 0006) are
-plain hypertables instead of continuous aggregates.
+"""Exact rollup maintenance, on both editions: the rollups (0003 and 0006; on the Timescale
+edition since 0009) are plain hypertables the workers write in the raw upsert's transaction.
 
 Each row the raw upsert wrote adds one sample to every rollup, at its coordinates there;
 a row it replaced takes one away at the old row's. A rollup family is a projection of
 the same delta rows: `vitals_*` keeps the page, `vitals_totals_*` nothing, `vitals_device_*`
 the device, `vitals_route_*` the page's route (as `pages` says now, like the continuous
 aggregate's join) and device, `vitals_client_*` device, browser and country. Buckets are
-computed by SQL's `time_bucket`, exactly as the Timescale edition's continuous aggregates
-compute them. Rows that reach zero are deleted, so both editions hold the same rows: a
-continuous aggregate has no zero-count groups either.
+computed by SQL's `time_bucket`. Rows that reach zero are deleted: a group with no samples
+is no row, so a recount of the raw rows gives exactly the same table.
 
 Exactness needs the replaced row's values as they were when the upsert replaced it;
 upsert.py reads them under row locks held until commit.

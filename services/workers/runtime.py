@@ -2,8 +2,8 @@
 
 RQ calls jobs synchronously; opening a loop and a pool per job would cost more than the
 job itself, so the worker process builds them at start and every job borrows them. The
-same goes for what jobs look up once per process: the database edition, the project
-cache and the live-event publisher.
+same goes for what jobs look up once per process: the project cache and the live-event
+publisher.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import asyncpg
 
 from services.contracts.database import create_pool
 from services.contracts.settings import Settings
-from services.workers.edition import Edition, detect_edition
 from services.workers.live import LivePublisher
 from services.workers.projects import ProjectDirectory
 
@@ -45,7 +44,6 @@ class Runtime:
         self.loop = asyncio.new_event_loop()
         self.projects = ProjectDirectory()
         self._pool: asyncpg.Pool | None = None
-        self._edition: Edition | None = None
         self._publisher: LivePublisher | None = None
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
@@ -71,12 +69,6 @@ class Runtime:
                 self.settings, SERVICE, session_settings=session_timeouts(self.settings)
             )
         return self._pool
-
-    async def edition(self) -> Edition:
-        if self._edition is None:
-            async with (await self.pool()).acquire() as connection:
-                self._edition = await detect_edition(connection)
-        return self._edition
 
     @property
     def publisher(self) -> LivePublisher:

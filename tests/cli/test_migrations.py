@@ -68,6 +68,21 @@ class TestDiscovery:
         with pytest.raises(MigrationError, match="already used"):
             discover(tmp_path, "apache")
 
+    def test_an_include_line_stands_for_the_named_files_text(self, tmp_path: Path) -> None:
+        """`-- vitals:include` pastes the other file's SQL in its place; an unknown file is an error naming both."""
+        write(tmp_path, "0001_tables.apache.sql", "CREATE TABLE t (x int);\n")
+        write(tmp_path, "0001_tables.timescale.sql", "SELECT 1;\n")
+        write(
+            tmp_path,
+            "0002_same.timescale.sql",
+            "-- vitals:include 0001_tables.apache.sql\nSELECT 2;\n",
+        )
+        included = discover(tmp_path, "timescale")[-1]
+        assert included.sql == "CREATE TABLE t (x int);\n\nSELECT 2;\n"
+        write(tmp_path, "0003_broken.timescale.sql", "-- vitals:include 0099_missing.sql\n")
+        with pytest.raises(MigrationError, match=r"0003_broken.*0099_missing"):
+            _ = discover(tmp_path, "timescale")[-1].sql
+
     def test_project_files_cover_both_editions(self) -> None:
         """Every shipped version resolves to exactly one file in each edition."""
         apache = discover(DEFAULT_DIRECTORY, "apache")

@@ -8,6 +8,7 @@ import asyncpg
 import pytest
 
 from services.cli.migrations import migrate
+from tests.query.seeding import ROLLUPS
 from tests.support.pglite import PGliteServer
 
 
@@ -37,12 +38,8 @@ async def timescale(
     """The one connection PGlite serves, on a migrated schema emptied before the test."""
     connection = await pglite.connect()
     await connection.execute(
-        "TRUNCATE projects, ingest_keys, users, user_projects, pages, vitals RESTART IDENTITY CASCADE"
+        f"TRUNCATE projects, ingest_keys, users, user_projects, pages, vitals, {', '.join(ROLLUPS)} RESTART IDENTITY CASCADE"
     )
-    # TimescaleDB logs a TRUNCATE of the raw hypertable as an invalidation of everything,
-    # so refreshing empties what an earlier test materialised.
-    await connection.execute("CALL refresh_continuous_aggregate('vitals_hourly', NULL, NULL)")
-    await connection.execute("CALL refresh_continuous_aggregate('vitals_daily', NULL, NULL)")
     try:
         yield connection
     finally:

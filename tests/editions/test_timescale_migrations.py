@@ -1,13 +1,17 @@
-"""The migrations on the Timescale-licensed edition: real continuous aggregates and policies."""
+"""The migrations on the Timescale-licensed edition: the Apache edition's rollup tables
+(since 0009), compression and a retention policy on raw rows."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import pytest
 
-from services.cli.migrations import detect_edition, migrate
+from services.cli.migrations import DEFAULT_DIRECTORY, detect_edition, discover, migrate
+from tests.support.pglite import PGliteServer
 
 pytestmark = pytest.mark.pglite
 
@@ -32,42 +36,35 @@ class TestTimescaleEdition:
         """Migrating again applies nothing."""
         assert await migrate(timescale) == []
 
-    async def test_rollups_are_hierarchical_realtime_continuous_aggregates(
+    async def test_rollups_are_the_apache_editions_hypertables(
         self, timescale: asyncpg.Connection
     ) -> None:
-        """vitals_hourly aggregates vitals and vitals_daily aggregates vitals_hourly, both real-time."""
-        rows = await timescale.fetch(
-            "SELECT view_name, materialized_only, view_definition FROM timescaledb_information.continuous_aggregates"
+        """After 0009 no continuous aggregate or refresh policy is left: every rollup is a hypertable with the Apache edition's primary key."""
+        aggregates = "SELECT count(*) FROM timescaledb_information.continuous_aggregates"
+        assert await timescale.fetchval(aggregates) == 0
+        refreshes = "SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate'"
+        assert await timescale.fetchval(refreshes) == 0
+        key = await timescale.fetchval(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'vitals_totals_hourly'::regclass AND contype = 'p'"
         )
-        views = {r["view_name"]: r for r in rows}
-        assert set(views) >= {"vitals_hourly", "vitals_daily"}
-        assert not views["vitals_hourly"]["materialized_only"]
-        assert not views["vitals_daily"]["materialized_only"]
-        assert "vitals_hourly" in views["vitals_daily"]["view_definition"]
+        assert key == "PRIMARY KEY (project_id, metric, bucket, bin, rating) INCLUDE (samples)"
 
     async def test_retention_and_compression_policies_exist(
         self, timescale: asyncpg.Connection
     ) -> None:
-        """Raw, hourly and daily data have retention policies; raw chunks compress after the accepted window."""
+        """Raw rows keep their retention policy and compress after the accepted window; rollups are left to the workers' retention job."""
         rows = await timescale.fetch(
             "SELECT hypertable_name, proc_name FROM timescaledb_information.jobs"
         )
         jobs = {(r["proc_name"], r["hypertable_name"]) for r in rows}
         assert ("policy_retention", "vitals") in jobs
         assert ("policy_compression", "vitals") in jobs
-        assert sum(1 for proc, _ in jobs if proc == "policy_retention") == 3
-
-    async def test_refresh_policies_exist(self, timescale: asyncpg.Connection) -> None:
-        """Both rollups have a continuous-aggregate refresh policy."""
-        rows = await timescale.fetch(
-            "SELECT hypertable_name, proc_name FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate'"
-        )
-        assert len(rows) >= 2
+        assert sum(1 for proc, _ in jobs if proc == "policy_retention") == 1
 
     async def test_rollup_columns_match_the_apache_edition(
         self, timescale: asyncpg.Connection
     ) -> None:
-        """The continuous aggregates expose exactly the Apache tables' columns."""
+        """The rollups have exactly the Apache tables' columns."""
         expected = [
             "bucket",
             "project_id",
@@ -85,27 +82,35 @@ class TestTimescaleEdition:
             )
             assert [r["attname"] for r in rows] == expected
 
-    @pytest.mark.parametrize("run", [1, 2])
-    async def test_refreshed_rollups_count_every_row(
-        self, timescale: asyncpg.Connection, run: int
+    async def test_what_the_aggregates_held_survives_the_conversion(
+        self, pglite: PGliteServer, tmp_path: Path
     ) -> None:
-        """After a refresh the hourly and daily rollups count every raw row (twice: the fixture isolates runs)."""
-        await insert_rows(timescale, datetime(2026, 1, 5, 10, tzinfo=UTC), 90)
-        await refresh(timescale)
-        hourly = await timescale.fetch("SELECT bucket, samples FROM vitals_hourly ORDER BY bucket")
-        assert [r["samples"] for r in hourly] == [60, 30]
-        assert await timescale.fetchval("SELECT sum(samples) FROM vitals_daily") == 90
-
-    async def test_real_time_rollups_include_rows_past_the_watermark(
-        self, timescale: asyncpg.Connection
-    ) -> None:
-        """Rows newer than the last materialised bucket are counted before any refresh."""
-        await insert_rows(timescale, datetime(2026, 1, 5, 10, tzinfo=UTC), 10)
-        await refresh(timescale)
-        fresh = datetime.now(UTC) + timedelta(days=2)
-        await insert_rows(timescale, fresh, 5, first_id=10)
-        assert await timescale.fetchval("SELECT sum(samples) FROM vitals_hourly") == 15
-        assert await timescale.fetchval("SELECT sum(samples) FROM vitals_daily") == 15
+        """A database migrated up to 0008 with refreshed aggregates keeps every rollup count through 0009, the unmaterialised tail included."""
+        connection = await pglite.connect()
+        try:  # in a schema of its own: the session's migrated one stays as it is
+            await connection.execute(
+                "CREATE SCHEMA before_0009; SET search_path = before_0009, public"
+            )
+            for migration in discover(DEFAULT_DIRECTORY, "timescale"):
+                if migration.version < "0009":
+                    shutil.copy(migration.path, tmp_path)
+            await migrate(connection, tmp_path)
+            await insert_rows(connection, datetime(2026, 1, 5, 10, tzinfo=UTC), 90)
+            await connection.execute(
+                "CALL refresh_continuous_aggregate('vitals_hourly', NULL, NULL)"
+            )
+            await insert_rows(connection, datetime.now(UTC) - timedelta(hours=2), 5, first_id=90)
+            applied = await migrate(connection)
+            assert applied[0].version == "0009"
+            hourly = await connection.fetch(
+                "SELECT bucket, samples FROM vitals_hourly ORDER BY bucket"
+            )
+            assert [r["samples"] for r in hourly][:2] == [60, 30]
+            assert sum(r["samples"] for r in hourly) == 95
+            assert await connection.fetchval("SELECT sum(samples) FROM vitals_totals_daily") == 95
+        finally:
+            await connection.execute("DROP SCHEMA before_0009 CASCADE; RESET search_path")
+            await connection.close()
 
 
 async def insert_rows(
@@ -125,8 +130,3 @@ async def insert_rows(
         "vitals", records=rows,
         columns=["project_id", "time", "metric_id", "metric", "value", "rating", "bin", "page_id", "device"],
     )  # fmt: skip
-
-
-async def refresh(connection: asyncpg.Connection) -> None:
-    await connection.execute("CALL refresh_continuous_aggregate('vitals_hourly', NULL, NULL)")
-    await connection.execute("CALL refresh_continuous_aggregate('vitals_daily', NULL, NULL)")

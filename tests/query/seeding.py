@@ -121,12 +121,7 @@ class Seeder:
         )
 
     async def recount(self) -> None:
-        """Rebuild every rollup from the raw rows as the database's edition keeps them: a
-        recount into the workers' tables, or a refresh of the continuous aggregates."""
-        if await self.db.fetchval("SHOW timescaledb.license") == "timescale":
-            for name in ROLLUPS:  # sources before the rollups built on them
-                await self.db.execute(f"CALL refresh_continuous_aggregate('{name}', NULL, NULL)")
-            return
+        """Rebuild every rollup from the raw rows, into exactly the rows the workers keep."""
         await self.db.execute(f"TRUNCATE {', '.join(ROLLUPS)}")
         for statement in RECOUNT:
             await self.db.execute(statement)

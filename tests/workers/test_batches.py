@@ -9,7 +9,6 @@ import pytest
 from services.contracts.queue import AcceptedBeacon, BeaconBatch
 from services.contracts.settings import Settings
 from services.workers.batches import Outcome, process_batch
-from services.workers.edition import Edition
 from services.workers.projects import ProjectDirectory
 from tests.workers.conftest import assert_rollups_exact
 from tests.workers.factories import accepted, batch, beacon, create_project, page_view, report
@@ -26,14 +25,13 @@ def poisoned(view: AcceptedBeacon) -> AcceptedBeacon:
 
 
 async def store(pool: asyncpg.Pool, b: BeaconBatch) -> Outcome:
-    return await process_batch(pool, Edition.APACHE, ProjectDirectory(), b)
+    return await process_batch(pool, ProjectDirectory(), b)
 
 
 async def stored_navigation_ids(db: asyncpg.Connection) -> set[str]:
     return {r[0] for r in await db.fetch("SELECT DISTINCT navigation_id FROM vitals")}
 
 
-@pytest.mark.apache_edition  # process_batch(Edition.APACHE) writes the rollup tables
 class TestBisection:
     async def test_one_guilty_beacon_is_parked_and_every_other_stored(
         self, pool: asyncpg.Pool, db: asyncpg.Connection

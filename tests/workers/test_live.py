@@ -21,7 +21,6 @@ from services.contracts.metrics import Metric, bin_of
 from services.contracts.settings import Settings
 from services.workers import counters, jobs, runtime
 from services.workers.batches import process_batch
-from services.workers.edition import Edition
 from services.workers.live import LivePublisher, live_batches
 from services.workers.projects import ProjectDirectory
 from tests.workers.factories import (
@@ -46,7 +45,6 @@ def appended(settings: Settings) -> list[LiveBatch]:
     return [decode_batch(fields[LIVE_STREAM_FIELD.encode()]) for _, fields in entries]
 
 
-@pytest.mark.apache_edition  # process_batch(Edition.APACHE) writes the rollup tables
 class TestLiveBatches:
     async def test_counts_bins_and_page_views_per_project(
         self, pool: asyncpg.Pool, db: asyncpg.Connection
@@ -55,7 +53,6 @@ class TestLiveBatches:
         shop, blog = await create_project(db, "shop"), await create_project(db, "blog")
         outcome = await process_batch(
             pool,
-            Edition.APACHE,
             ProjectDirectory(),
             batch(page_view(shop), page_view(shop, lcp=5000), page_view(blog)),
         )
@@ -89,7 +86,7 @@ class TestLiveBatches:
                     received_at=received,
                 )
             )
-            outcome = await process_batch(pool, Edition.APACHE, ProjectDirectory(), b)
+            outcome = await process_batch(pool, ProjectDirectory(), b)
         (event,) = live_batches(outcome)
         assert event.counts == {"CLS": 1}
         assert event.bins == {"CLS": {bin_of(Metric.CLS, 0.05): -1, bin_of(Metric.CLS, 0.3): 1}}
@@ -100,8 +97,8 @@ class TestLiveBatches:
         """A re-run batch that changed nothing produces no event."""
         project = await create_project(db)
         b = batch(page_view(project))
-        await process_batch(pool, Edition.APACHE, ProjectDirectory(), b)
-        again = await process_batch(pool, Edition.APACHE, ProjectDirectory(), b)
+        await process_batch(pool, ProjectDirectory(), b)
+        again = await process_batch(pool, ProjectDirectory(), b)
         assert live_batches(again) == []
 
     async def test_page_views_are_the_newest_oldest_first(
@@ -116,9 +113,7 @@ class TestLiveBatches:
             for i in range(total)
         ]
         # Listed newest first, so only sorting by arrival can put them in order.
-        outcome = await process_batch(
-            pool, Edition.APACHE, ProjectDirectory(), batch(*reversed(views))
-        )
+        outcome = await process_batch(pool, ProjectDirectory(), batch(*reversed(views)))
         (event,) = live_batches(outcome)
         assert event.counts["LCP"] == total
         lcps = [v.value for pv in event.page_views for v in pv.values if v.metric == "LCP"]

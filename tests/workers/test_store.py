@@ -12,7 +12,6 @@ from services.contracts.metrics import Metric, Rating, bin_of
 from services.contracts.queue import BeaconBatch
 from services.contracts.settings import Settings
 from services.workers.batches import Outcome, process_batch
-from services.workers.edition import Edition, detect_edition
 from services.workers.projects import ProjectDirectory
 from tests.workers.conftest import assert_rollups_exact, rollup_rows
 from tests.workers.factories import (
@@ -27,18 +26,10 @@ from tests.workers.factories import (
 )
 
 
-async def store(pool: asyncpg.Pool, b: BeaconBatch, edition: Edition = Edition.APACHE) -> Outcome:
-    return await process_batch(pool, edition, ProjectDirectory(), b)
+async def store(pool: asyncpg.Pool, b: BeaconBatch) -> Outcome:
+    return await process_batch(pool, ProjectDirectory(), b)
 
 
-@pytest.mark.apache_edition  # process_batch(Edition.APACHE) writes the rollup tables
-class TestEdition:
-    async def test_detects_the_apache_edition(self, db: asyncpg.Connection) -> None:
-        """The local test database (Debian's Apache-licensed build) is detected as the Apache edition."""
-        assert await detect_edition(db) is Edition.APACHE
-
-
-@pytest.mark.apache_edition  # process_batch(Edition.APACHE) writes the rollup tables
 class TestStoreBatch:
     async def test_batch_stores_each_report_once(
         self, pool: asyncpg.Pool, db: asyncpg.Connection
@@ -224,18 +215,7 @@ class TestStoreBatch:
         await store(pool, batch(page_view(project)))
         assert await db.fetchval("SELECT route FROM pages") == "/products/:slug"
 
-    async def test_timescale_edition_leaves_rollups_to_the_database(
-        self, pool: asyncpg.Pool, db: asyncpg.Connection
-    ) -> None:
-        """On the Timescale edition the workers write raw rows only: the continuous aggregates count them."""
-        project = await create_project(db)
-        outcome = await store(pool, batch(page_view(project)), Edition.TIMESCALE)
-        assert outcome.stored == 5
-        assert await db.fetchval("SELECT count(*) FROM vitals_hourly") == 0
-        assert await db.fetchval("SELECT count(*) FROM vitals_daily") == 0
 
-
-@pytest.mark.apache_edition  # process_batch(Edition.APACHE) writes the rollup tables
 class TestConcurrentRuns:
     async def test_two_runs_of_the_same_batch_at_once_store_once(
         self, pool: asyncpg.Pool, db: asyncpg.Connection
