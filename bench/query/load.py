@@ -8,7 +8,9 @@ its policy would have done by the time 30 days had passed.
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -79,16 +81,54 @@ async def load(url: str, *, end: datetime, days: int, page_views: int) -> dict[s
         started = time.perf_counter()
         await build_rollups(connection)
         timings["rollups_s"] = time.perf_counter() - started
-        if await detect_edition(connection) == "timescale":
-            started = time.perf_counter()
-            await connection.execute(COMPRESS_OLD_RAW_CHUNKS)
-            timings["compress_s"] = time.perf_counter() - started
-        await connection.execute("VACUUM ANALYZE")
         await connection.execute(MARKER)
         await connection.execute("INSERT INTO bench_load VALUES ($1, $2, now())", days, page_views)
+        await _finish(connection, timings)
     finally:
         await connection.close()
     return timings
+
+
+async def copy_loaded(source_url: str, url: str) -> dict[str, float]:
+    """Fill an empty database with another loaded benchmark database's rows (the other
+    edition's, say: generating 33 M rows in Python takes far longer than copying them).
+    Both must be migrated alike; binary COPY streams table by table."""
+    timings: dict[str, float] = {}
+    source, target = await asyncpg.connect(source_url), await asyncpg.connect(url)
+    try:
+        await migrate(target)
+        started = time.perf_counter()
+        for table in ("projects", "pages", "vitals", *ROLLUPS, "bench_load"):
+            await _copy_table(source, target, table)
+            print(f"  {table} copied", flush=True)
+        for table in ("projects", "pages"):  # COPY wrote the ids; new rows continue after them
+            await target.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
+            )
+        timings["copy_s"] = time.perf_counter() - started
+        await _finish(target, timings)
+    finally:
+        await source.close()
+        await target.close()
+    return timings
+
+
+async def _copy_table(source: asyncpg.Connection, target: asyncpg.Connection, table: str) -> None:
+    chunks: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=64)
+
+    async def produce() -> None:
+        try:
+            await source.copy_from_table(table, output=chunks.put, format="binary")
+        finally:
+            await chunks.put(None)
+
+    async def consume() -> AsyncIterator[bytes]:
+        while (chunk := await chunks.get()) is not None:
+            yield chunk
+
+    if table == "bench_load":
+        await target.execute(MARKER)
+    await asyncio.gather(produce(), target.copy_to_table(table, source=consume(), format="binary"))
 
 
 async def _site(
@@ -106,6 +146,14 @@ async def _site(
     )  # fmt: skip
     ids = {row["path"]: row["id"] for row in rows}
     return Site(project_id, [ids[path] for _, path, _ in site_pages], seed), page_views
+
+
+async def _finish(connection: asyncpg.Connection, timings: dict[str, float]) -> None:
+    if await detect_edition(connection) == "timescale":
+        started = time.perf_counter()
+        await connection.execute(COMPRESS_OLD_RAW_CHUNKS)
+        timings["compress_s"] = time.perf_counter() - started
+    await connection.execute("VACUUM ANALYZE")
 
 
 async def build_rollups(connection: asyncpg.Connection) -> None:

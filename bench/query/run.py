@@ -21,7 +21,14 @@ import asyncpg
 import httpx
 
 from bench.edition import database_edition
-from bench.query.load import already_loaded, database_url, load, recreate, rollup_sizes
+from bench.query.load import (
+    already_loaded,
+    copy_loaded,
+    database_url,
+    load,
+    recreate,
+    rollup_sizes,
+)  # fmt: skip
 from services.contracts.settings import Settings
 from services.contracts.tokens import mint_token
 from tests.support.processes import RedisServer, uvicorn_service
@@ -104,6 +111,10 @@ async def main() -> None:
     parser.add_argument("--calls", type=int, default=25)
     parser.add_argument("--baseline-calls", type=int, default=20)
     parser.add_argument("--reload", action="store_true", help="rebuild the database")
+    parser.add_argument(
+        "--copy-from", metavar="URL",
+        help="load by copying this loaded benchmark database (e.g. the other edition's)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     base = Settings.from_env()
@@ -114,7 +125,10 @@ async def main() -> None:
         )
         await recreate(base.database_url, DATABASE)
         now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-        timings = await load(url, end=now, days=args.days, page_views=args.page_views)
+        if args.copy_from:
+            timings = await copy_loaded(args.copy_from, url)
+        else:
+            timings = await load(url, end=now, days=args.days, page_views=args.page_views)
         print(f"loaded in {timings}", flush=True)
     sizes = await rollup_sizes(url)
     for name, rows in sizes.items():
