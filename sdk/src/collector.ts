@@ -33,6 +33,11 @@ export function createCollector(options: Options, send: Send) {
   // Each page view's beacon in the making, or false when sampling left it out.
   const views = new Map<string, Beacon | false>();
   let queued = 0;
+  // Numbers every beacon the page sends, so the workers keep a metric id's latest
+  // measurement even when an older beacon (a retry, a network duplicate) arrives last.
+  // One counter for the page rather than one per view: a view evicted from `views` and
+  // seen again must not start over below the numbers it already sent.
+  let seq = 0;
 
   const pageView = (metric: MetricWithAttribution): Beacon | false => {
     // bfcache restores keep the hard navigation's id but start later; soft navigations
@@ -105,6 +110,7 @@ export function createCollector(options: Options, send: Send) {
         },
         viewport: { width: innerWidth, height: innerHeight },
         sampleRate,
+        seq: seq++,
       };
       view.reports = [];
       if (beforeSend) beacon = beforeSend(beacon);

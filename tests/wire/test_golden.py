@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from services.contracts.wire import WIRE_VERSION, Beacon, InvalidBeacon, decode, encode
+from services.contracts.wire import MAX_SEQ, WIRE_VERSION, Beacon, InvalidBeacon, decode, encode
 
 V1 = Path(__file__).parent / "v1"
 VALID = sorted((V1 / "valid").glob("*.json"))
@@ -57,6 +57,13 @@ class TestValidGoldenFiles:
             assert report.id in first
             assert report.value > first[report.id].value
 
+    def test_cls_rereport_is_numbered_after_the_first_beacon(self) -> None:
+        """The re-report carries seq 1; the first beacon, which leaves seq out as older SDKs do, counts as 0."""
+        full = decode((V1 / "valid" / "full.json").read_bytes())
+        again = decode((V1 / "valid" / "cls-rereport.json").read_bytes())
+        assert b'"seq"' not in (V1 / "valid" / "full.json").read_bytes()
+        assert (full.seq, again.seq) == (0, 1)
+
 
 class TestInvalidGoldenFiles:
     def test_every_file_has_an_expectation_and_every_expectation_a_file(self) -> None:
@@ -64,11 +71,12 @@ class TestInvalidGoldenFiles:
         assert {p.name for p in INVALID_CASES} == set(EXPECTED)
 
     def test_the_required_rules_are_covered(self) -> None:
-        """The invalid set covers NaN, Infinity, 1e999, wrong types, unknown metric, over-max value, 51 reports, over-long strings, bad version and unknown field."""
+        """The invalid set covers NaN, Infinity, 1e999, wrong types, unknown metric, over-max value, 51 reports, over-long strings, bad version, unknown field and out-of-range seq."""
         required = {
             "nan-literal", "infinity-literal", "number-overflow", "value-wrong-type",
             "unknown-metric", "value-over-metric-max", "too-many-reports", "url-too-long",
-            "selector-too-long", "bad-version", "unknown-field",
+            "selector-too-long", "bad-version", "unknown-field", "seq-negative", "seq-fractional",
+            "seq-too-large",
         }  # fmt: skip
         assert required <= {p.stem for p in INVALID_CASES}
 
@@ -86,3 +94,10 @@ class TestInvalidGoldenFiles:
         data["reports"].pop()
         assert len(msgspec.convert(data, Beacon).reports) == 50
         decode(json.dumps(data).encode())
+
+    def test_seq_too_large_is_one_over_the_limit(self) -> None:
+        """The too-large seq is 2^31, one over PostgreSQL's integer, and the same beacon with 2^31 - 1 decodes."""
+        data = json.loads((V1 / "invalid" / "seq-too-large.json").read_text())
+        assert data["seq"] == MAX_SEQ + 1 == 2**31
+        data["seq"] = MAX_SEQ
+        assert decode(json.dumps(data).encode()).seq == MAX_SEQ

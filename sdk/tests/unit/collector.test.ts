@@ -115,6 +115,79 @@ describe('batching', () => {
   });
 });
 
+describe('measurement order (seq)', () => {
+  const sent = (c: ReturnType<typeof collect>) =>
+    c.sent.map(({ beacon }) => ({ seq: beacon.seq, ids: beacon.reports.map((r) => r.id) }));
+
+  it('numbers consecutive flushes of one page view 0, 1, 2, so a later value of an id carries a higher seq', () => {
+    const c = collect();
+    for (const [value, delta] of [[0.05, 0.05], [0.2, 0.15], [0.31, 0.11]]) {
+      c.add(metric({ name: 'CLS', id: 'cls-1', value, delta }));
+      c.flush(true);
+    }
+    expect(c.sent.map(({ beacon }) => [beacon.seq, beacon.reports[0]!.value])).toEqual([
+      [0, 0.05], [1, 0.2], [2, 0.31],
+    ]);
+    for (const { beacon } of c.sent) expect(validate(beacon)).toBeNull();
+  });
+
+  it('counts only beacons sent: an empty flush or a sampled-out view takes no number', () => {
+    vi.spyOn(Math, 'random').mockReturnValueOnce(0.9).mockReturnValue(0.1);
+    const c = collect({ sampleRate: 0.5 });
+    c.add(metric({ navigationId: 1 })); // sampled out
+    c.flush(true);
+    c.flush(true);
+    c.add(metric({ navigationId: 2, id: 'lcp-2' }));
+    c.flush(true);
+    expect(sent(c)).toEqual([{ seq: 0, ids: ['lcp-2'] }]);
+  });
+
+  it('keeps counting across page views (bfcache restore, soft navigation) rather than restarting', () => {
+    const c = collect();
+    c.add(metric({ name: 'CLS', id: 'load' }));
+    c.flush(true);
+    c.add(metric({ name: 'CLS', id: 'restore', navigationType: 'back-forward-cache', navigationStartTime: 60_000 }));
+    c.add(metric({
+      name: 'CLS', id: 'soft', navigationType: 'soft-navigation', navigationId: 2,
+      navigationStartTime: 90_000, navigationURL: 'https://shop.example.com/cart',
+    }));
+    c.flush(true);
+    c.add(metric({ name: 'CLS', id: 'load', value: 0.3, delta: 0.25 }));
+    c.flush(true);
+    expect(sent(c)).toEqual([
+      { seq: 0, ids: ['load'] }, { seq: 1, ids: ['restore'] }, { seq: 2, ids: ['soft'] },
+      { seq: 3, ids: ['load'] },
+    ]);
+  });
+
+  it('gives a page view evicted from the queue and reported again a number above the ones it had', () => {
+    const c = collect();
+    c.add(metric({ name: 'CLS', id: 'first', navigationId: 1 }));
+    c.flush(true);
+    // Eight more page views fill the queue's map, which is flushed and emptied.
+    for (let nav = 2; nav <= 9; nav++) c.add(metric({ navigationId: nav, navigationStartTime: nav }));
+    c.add(metric({ name: 'CLS', id: 'first', navigationId: 1, value: 0.4, delta: 0.35 }));
+    c.flush(true);
+    const first = c.sent.filter(({ beacon }) => beacon.reports[0]!.id == 'first');
+    expect(first.map(({ beacon }) => beacon.reports[0]!.value)).toEqual([0.05, 0.4]);
+    expect(first[1]!.beacon.seq).toBeGreaterThan(first[0]!.beacon.seq!);
+    expect(first[1]!.beacon.timeOrigin).toBe(first[0]!.beacon.timeOrigin);
+  });
+
+  it('gives the halves of a split beacon the same number: they hold different ids', () => {
+    const c = collect();
+    const wide = '€'.repeat(512); // 49 of them make 75 KB, over the 60 KiB limit
+    for (let i = 0; i < 49; i++) c.add(metric({ name: 'INP', attribution: { interactionTarget: wide } }));
+    c.flush(true);
+    c.add(metric());
+    c.flush(true);
+    const seqs = c.sent.map(({ beacon }) => beacon.seq);
+    expect(seqs.length).toBeGreaterThan(2);
+    expect(new Set(seqs.slice(0, -1))).toEqual(new Set([0]));
+    expect(seqs.at(-1)).toBe(1);
+  });
+});
+
 describe('empty batches', () => {
   it('sends nothing when nothing is queued, nor twice for one batch', () => {
     const c = collect();

@@ -45,6 +45,24 @@ describe('the route field', () => {
   });
 });
 
+describe('the seq field', () => {
+  const minimal = () => JSON.parse(read('valid', 'minimal.json'));
+
+  it('numbers the re-report after the first beacon, which leaves it out as older SDKs do', () => {
+    expect('seq' in decode(read('valid', 'full.json'))).toBe(false);
+    expect(decode(read('valid', 'cls-rereport.json')).seq).toBe(1);
+  });
+
+  it('is an integer from 0 to 2^31 - 1, or absent', () => {
+    expect(validate(minimal())).toBeNull();
+    expect(validate({ ...minimal(), seq: 0 })).toBeNull();
+    expect(validate({ ...minimal(), seq: 2 ** 31 - 1 })).toBeNull();
+    for (const seq of [-1, 1.5, 2 ** 31, null, '1']) {
+      expect(validate({ ...minimal(), seq }), String(seq)).toMatch(/seq/);
+    }
+  });
+});
+
 describe('invalid golden files', () => {
   const expected: Record<string, { rule: string }> = JSON.parse(read('invalid', 'expected.json'));
 
