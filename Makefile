@@ -19,9 +19,9 @@ migrate:             ## apply pending migrations to VITALS_DATABASE_URL (or the 
 	scripts/provision.sh all
 	. .local/env && $(VENV)/vitals migrate
 
-bench-ingest:        ## write-path benchmark (ingest, workers, together); QUICK=1 smoke run, PHASE=workers one phase
+bench-ingest:        ## write-path benchmark (ingest, workers, together); QUICK=1 smoke run, PHASE=workers one phase, RUNS=n, TOGETHER_S=600
 	scripts/provision.sh all
-	. .local/env && $(VENV)/python -m bench.ingest $(if $(QUICK),--quick) $(if $(PHASE),--phase $(PHASE))
+	. .local/env && $(VENV)/python -m bench.ingest $(if $(QUICK),--quick) $(if $(PHASE),--phase $(PHASE)) $(if $(RUNS),--runs $(RUNS)) $(if $(TOGETHER_S),--together-s $(TOGETHER_S))
 
 bench-query:         ## read-path latency over 30 days x 200k page views (loads once, then reuses)
 	scripts/provision.sh all

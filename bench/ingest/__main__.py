@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import math
+from typing import Any
 
 from bench.edition import database_edition
 from bench.ingest.environment import BenchEnvironment
@@ -40,22 +41,25 @@ PHASES = ("ingest", "workers", "together")
 
 
 class Plan:
-    def __init__(self, quick: bool, phases: tuple[str, ...] = PHASES) -> None:
+    def __init__(
+        self, quick: bool, phases: tuple[str, ...] = PHASES, *,
+        runs: int | None = None, together_s: float | None = None,
+    ) -> None:  # fmt: skip
         self.phases = phases
-        self.runs = 1 if quick else RUNS
+        self.runs = runs or (1 if quick else RUNS)
         self.saturate_s = 3.0 if quick else 10.0
         self.latency_s = 3.0 if quick else 10.0
         self.full_job_total = 5_000 if quick else 30_000  # beacons
         self.live_job_total = 1_000 if quick else 4_000
-        self.together_s = 10.0 if quick else 60.0
+        self.together_s = together_s or (10.0 if quick else 60.0)
 
 
-async def main(plan: Plan) -> dict[str, float | str | None]:
+async def main(plan: Plan) -> dict[str, Any]:
     wrk_path()  # fail before provisioning anything if the saturation tool is missing
     env = BenchEnvironment()
     await env.start()
     edition = await database_edition(env.bench.settings.database_url)
-    figures: dict[str, float | None] = {}
+    figures: dict[str, Any] = {}
     try:
         if "ingest" in plan.phases:
             say("phase 1: ingest alone")
@@ -115,9 +119,14 @@ async def _workers_alone(env: BenchEnvironment, plan: Plan) -> dict[str, float |
     }
 
 
-async def _together(env: BenchEnvironment, plan: Plan) -> dict[str, float | None]:
-    together = await measure_together(env, runs=plan.runs, duration_s=plan.together_s)
+async def _together(env: BenchEnvironment, plan: Plan) -> dict[str, Any]:
+    together, runs = await measure_together(env, runs=plan.runs, duration_s=plan.together_s)
     return {
+        "e2e_seconds": plan.together_s,
+        "e2e_cores_used": _rounded(together["cores_used"], 2),
+        "e2e_ingest_p99_ms": _rounded(together["ingest_p99_ms"], 1),
+        "e2e_summary_p95_ms": _rounded(together["summary_p95_ms"], 1),
+        "e2e_runs": [{key: _rounded(value, 3) for key, value in run.items()} for run in runs],
         "e2e_reports_per_s": round(together["reports_per_s"]),
         "e2e_lag_p95_s": _rounded(together["lag_p95_s"], 2),
         "e2e_queue_growth_jobs_per_s": _rounded(together["queue_growth_jobs_per_s"], 1),
@@ -137,6 +146,11 @@ if __name__ == "__main__":
     parser.add_argument(
         "--phase", action="append", choices=PHASES, help="run only this phase (repeatable)"
     )
+    parser.add_argument("--runs", type=int, help=f"runs of each figure (default {RUNS})")
+    parser.add_argument(
+        "--together-s", type=float, help="seconds of sending in the together phase (default 60)"
+    )
     args = parser.parse_args()
-    figures = asyncio.run(main(Plan(args.quick, tuple(args.phase or PHASES))))
+    plan = Plan(args.quick, tuple(args.phase or PHASES), runs=args.runs, together_s=args.together_s)
+    figures = asyncio.run(main(plan))
     print(json.dumps(figures), flush=True)

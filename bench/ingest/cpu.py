@@ -50,12 +50,14 @@ class CpuMeter:
     def __init__(self, pids: Iterable[int] = ()) -> None:
         self._baseline = {pid: cpu_s(pid) for pid in pids}
         self._last = dict(self._baseline)
+        self.history: list[tuple[float, float]] = []  # (wall time, used_s then)
 
     def sample(self, pids: Iterable[int]) -> None:
         for pid in pids:
             used = cpu_s(pid)
             if used or pid not in self._last:
                 self._last[pid] = used
+        self.history.append((time.time(), self.used_s()))
 
     def used_s(self) -> float:
         """Processes first seen after the start count from zero."""

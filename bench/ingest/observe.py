@@ -24,6 +24,10 @@ FROM unnest($2::timestamptz[], $3::text[]) AS k(time, metric_id)
 JOIN vitals v ON v.project_id = $1 AND v.time = k.time AND v.metric_id = k.metric_id
 """
 BACKENDS = "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()"
+# The summary probe's sessions are the measurement's, not the system under test's.
+PROBE = "vitals.query"
+_SYSTEM = BACKENDS + f" AND application_name NOT LIKE '{PROBE}%'"
+_PROBE = BACKENDS + f" AND application_name LIKE '{PROBE}%'"
 
 
 async def stored_reports(connection: asyncpg.Connection, project_id: int) -> int:
@@ -40,8 +44,11 @@ async def visible(
     return {row["metric_id"] for row in rows}
 
 
-async def backend_pids(connection: asyncpg.Connection, database: str) -> list[int]:
-    return [row["pid"] for row in await connection.fetch(BACKENDS, database)]
+async def backend_pids(
+    connection: asyncpg.Connection, database: str, *, probe: bool = False
+) -> list[int]:
+    """The database sessions of the system under test, or of the summary probe."""
+    return [row["pid"] for row in await connection.fetch(_PROBE if probe else _SYSTEM, database)]
 
 
 async def queue_depth(client: redis.asyncio.Redis) -> int:

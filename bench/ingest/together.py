@@ -16,12 +16,15 @@ import asyncpg
 import httpx
 import redis.asyncio
 
+from bench.ingest import observe
 from bench.ingest.beacons import BeaconSet
 from bench.ingest.cpu import CpuMeter, Window, process_tree
-from bench.ingest.environment import BenchEnvironment
+from bench.ingest.environment import DATABASE, BenchEnvironment
 from bench.ingest.processes import now_ms, run_load, start_ingest, start_worker
 from bench.ingest.report import say
+from bench.ingest.slices import at, cut, render
 from bench.ingest.stats import median, percentile
+from bench.ingest.summary_probe import SummaryProbe
 from bench.ingest.watch import Timeline, Watcher
 from tests.support.ops import OPS_HEADERS
 
@@ -33,11 +36,13 @@ INGEST_PROCESSES = 1
 WORKERS = 2
 CONNECTIONS = 128
 TAG_EVERY = 20  # 100 tagged beacons a second
+SLICES = 10  # stretches of the sending window reported apart (at least 30 s each)
 
 
 async def measure_together(
     env: BenchEnvironment, *, runs: int, duration_s: float
-) -> dict[str, float]:
+) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """The median of each figure over the runs, and every run's figures."""
     results = []
     for run in range(1, runs + 1):
         await env.reset_queue()
@@ -54,10 +59,12 @@ async def measure_together(
             f"{r['queue_growth_jobs_per_s']:+.1f} jobs/s, max {r['queue_max']:.0f}, "
             f"{r['queue_at_end']:.0f} when sending stopped; {r['beacons_per_job']:.1f} "
             f"beacons/job; the system under test used {r['cores_used']:.2f} cores, "
-            f"other processes {r['other_cores_busy']:.2f} cores"
+            f"other processes {r['other_cores_busy']:.2f} cores; summary asked meanwhile "
+            f"p95 {r['summary_p95_ms']:.1f} ms (the probe took {r['probe_cores']:.2f} cores)"
         )
     figures = [key for key in results[0] if key != "statuses"]
-    return {key: median([r[key] for r in results]) for key in figures}
+    medians = {key: median([r[key] for r in results]) for key in figures}
+    return medians, [{k: v for k, v in r.items() if k != "statuses"} for r in results]
 
 
 async def _run_once(env: BenchEnvironment, run: str, duration_s: float) -> dict[str, float]:
@@ -66,9 +73,12 @@ async def _run_once(env: BenchEnvironment, run: str, duration_s: float) -> dict[
     workers = [start_worker(bench.settings, burst=False) for _ in range(WORKERS)]
     client = redis.asyncio.Redis.from_url(bench.settings.redis_url)
     connection = await asyncpg.connect(bench.settings.database_url)
+    probe = SummaryProbe(bench.settings, bench.project_id)
     try:
         for worker in workers:
             worker.wait_healthy()
+        probe.start()
+        probe_cpu = CpuMeter([probe.pid])
         services = [*process_tree(ingest.process.pid), *(w.process.pid for w in workers)]
         beacons = BeaconSet(run=run, origin_ms=now_ms(), key=bench.key, host="")
         with tempfile.TemporaryDirectory() as directory:
@@ -84,14 +94,20 @@ async def _run_once(env: BenchEnvironment, run: str, duration_s: float) -> dict[
                 processes=[*services, env.redis_pid], cpu=cpu,
             )  # fmt: skip
             timeline, sent = await watcher.watch(load, out)
-        machine = window.close(cpu.used_s() + float(sent["cpu_s"]))
+        probe_backends = await observe.backend_pids(connection, DATABASE, probe=True)
+        probe_cpu.sample([probe.pid, *probe_backends])
+        machine = window.close(cpu.used_s() + probe_cpu.used_s() + float(sent["cpu_s"]))
         beacons_per_job = _beacons_per_job(ingest.url)
     finally:
+        await probe.stop()
         for worker in workers:
             worker.stop()
         ingest.stop()
         await connection.close()
         await client.aclose()
+    slice_s = max(30.0, sent["sent_within_s"] / SLICES)
+    for line in render(cut(sent, timeline, cpu.history, probe.samples, slice_s)):
+        say(line)
     return {
         **_rates(sent, timeline),
         **_lags(sent, timeline),
@@ -99,12 +115,15 @@ async def _run_once(env: BenchEnvironment, run: str, duration_s: float) -> dict[
         "beacons_per_job": beacons_per_job,
         "cores_used": cpu.used_s() / machine["wall_s"],
         "other_cores_busy": machine["other_cores_busy"],
+        "summary_p95_ms": percentile([seconds for _, seconds in probe.samples], 0.95) * 1000,
+        "summary_failures": probe.failures,
+        "probe_cores": probe_cpu.used_s() / machine["wall_s"],
     }
 
 
 def _rates(sent: dict, timeline: Timeline) -> dict[str, float]:  # type: ignore[type-arg]
     start, end = sent["started_at"], sent["started_at"] + sent["sent_within_s"]
-    stored = _at(timeline.stored, end) - _at(timeline.stored, start)
+    stored = at(timeline.stored, end) - at(timeline.stored, start)
     return {
         "reports_per_s": stored / (end - start),
         "accepted_per_s": sent["statuses"].get("202", 0) / sent["sent_within_s"],
@@ -132,7 +151,7 @@ def _queue(sent: dict, timeline: Timeline) -> dict[str, float]:  # type: ignore[
     return {
         "queue_growth_jobs_per_s": _slope(late),
         "queue_max": max((d for t, d in timeline.depth if t <= end), default=0),
-        "queue_at_end": _at(timeline.depth, end),
+        "queue_at_end": at(timeline.depth, end),
     }
 
 
@@ -144,12 +163,6 @@ def _slope(points: list[tuple[float, int]]) -> float:
     covariance = sum((t - mean_t) * (d - mean_d) for t, d in points)
     variance = sum((t - mean_t) ** 2 for t, _ in points)
     return covariance / variance if variance else math.nan
-
-
-def _at(samples: list[tuple[float, int]], when: float) -> float:
-    """The last sample taken at or before `when` (the first one if none was)."""
-    before = [value for t, value in samples if t <= when]
-    return before[-1] if before else samples[0][1]
 
 
 def _beacons_per_job(ingest_url: str) -> float:

@@ -1,0 +1,53 @@
+"""An end-to-end run cut into equal stretches of its sending window, so a long run shows
+whether it held: reports stored per second, 202→row lag (the rollups' freshness too: the
+workers write them in the raw rows' transaction), queue depth, cores the system under
+test used, and the summary's latency as a dashboard saw it meanwhile."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+from bench.ingest.stats import percentile
+from bench.ingest.watch import Timeline
+
+
+def cut(
+    sent: dict[str, Any], timeline: Timeline, cpu: list[tuple[float, float]],
+    summary: list[tuple[float, float]], slice_s: float,
+) -> list[dict[str, float]]:  # fmt: skip
+    start = sent["started_at"]
+    end = start + sent["sent_within_s"]
+    slices = []
+    edges = [start + i * slice_s for i in range(math.ceil((end - start) / slice_s))] + [end]
+    for low, high in itertools.pairwise(edges):
+        lags = [
+            timeline.seen.get(seq, math.inf) - at for seq, at in sent["tagged"] if low <= at < high
+        ]
+        asked = [seconds for at, seconds in summary if low <= at < high]
+        slices.append({
+            "from_s": low - start,
+            "reports_per_s": (at(timeline.stored, high) - at(timeline.stored, low)) / (high - low),
+            "lag_p95_s": percentile(lags, 0.95),
+            "queue_max": max((d for t, d in timeline.depth if low <= t < high), default=0),
+            "cores_used": (at(cpu, high) - at(cpu, low)) / (high - low),
+            "summary_p95_ms": percentile(asked, 0.95) * 1000,
+        })  # fmt: skip
+    return slices
+
+
+def render(slices: list[dict[str, float]]) -> list[str]:
+    lines = ["   from s  reports/s  202→row p95 s  queue max  cores  summary p95 ms"]
+    for s in slices:
+        lines.append(
+            f"  {s['from_s']:7.0f}  {s['reports_per_s']:9,.0f}  {s['lag_p95_s']:13.2f}"
+            f"  {s['queue_max']:9.0f}  {s['cores_used']:5.2f}  {s['summary_p95_ms']:14.1f}"
+        )
+    return lines
+
+
+def at(samples: list[tuple[float, float]] | list[tuple[float, int]], when: float) -> float:
+    """The last sample taken at or before `when` (the first one if none was)."""
+    before = [value for t, value in samples if t <= when]
+    return before[-1] if before else samples[0][1]
