@@ -48,6 +48,15 @@ LEFT JOIN _timescaledb_internal.bgw_job_stat c ON c.job_id = j.job_id
 WHERE j.job_id >= 1000
 ORDER BY j.job_id
 """
+# TimescaleDB runs one scheduler per database. It can stop and stay stopped (seen here: it
+# died on a deadlock with a migration that dropped policies), and then no job runs, so
+# none fails and none is past due by much until its intervals go by. Any role may read a
+# background worker's backend_type.
+SCHEDULER_RUNNING = """
+SELECT EXISTS (SELECT FROM pg_stat_activity WHERE datname = current_database()
+               AND backend_type = 'TimescaleDB Background Worker Scheduler')
+"""
+SCHEDULER_STOPPED = "TimescaleDB's job scheduler is not running for this database: no job runs"
 
 
 class JobHealth(msgspec.Struct, frozen=True):
@@ -78,9 +87,25 @@ class JobHealth(msgspec.Struct, frozen=True):
         return f"job {self.job_id} ({self.proc}{target})"
 
 
+class JobsReport(msgspec.Struct, frozen=True):
+    jobs: list[JobHealth]
+    scheduler_running: bool
+
+    def troubles(self) -> list[str]:
+        """What /ready names: a stopped scheduler while jobs are due, and each troubled job."""
+        stopped = not self.scheduler_running and any(job.scheduled for job in self.jobs)
+        named = [f"{job.describe()}: {why}" for job in self.jobs if (why := job.trouble())]
+        return ([SCHEDULER_STOPPED] if stopped else []) + named
+
+
 async def read_jobs(connection: Connection) -> list[JobHealth]:
     rows = await connection.fetch(JOBS)
     return [JobHealth(**dict(row)) for row in rows]
+
+
+async def read_report(connection: Connection) -> JobsReport:
+    running: bool = await connection.fetchval(SCHEDULER_RUNNING)
+    return JobsReport(await read_jobs(connection), running)
 
 
 class JobsCollector(Collector):
@@ -91,7 +116,7 @@ class JobsCollector(Collector):
     """
 
     def __init__(self) -> None:
-        self.latest: list[JobHealth] = []
+        self.latest: JobsReport | None = None
 
     def collect(self) -> Iterator[Metric]:
         labels = ["job", "proc", "hypertable"]
@@ -112,14 +137,21 @@ class JobsCollector(Collector):
             f"1 while /ready names the job: {FAILING_AFTER} failures in a row, or no success"
             f" for {BEHIND_AFTER_INTERVALS} of its intervals.", labels=labels,
         )  # fmt: skip
-        for job in self.latest:
+        scheduler = GaugeMetricFamily(
+            "vitals_timescaledb_scheduler_running",
+            "1 while TimescaleDB's job scheduler runs for the database.",
+        )
+        if self.latest is None:  # not read yet, or the database did not answer
+            return
+        scheduler.add_metric([], int(self.latest.scheduler_running))
+        for job in self.latest.jobs:
             values = [str(job.job_id), job.proc, job.hypertable]
             failures.add_metric(values, job.total_failures)
             in_a_row.add_metric(values, job.consecutive_failures)
             since = job.since_success_s
             age.add_metric(values, math.nan if since is None else since)
             failing.add_metric(values, 0 if job.trouble() is None else 1)
-        yield from (failures, in_a_row, age, failing)
+        yield from (scheduler, failures, in_a_row, age, failing)
 
 
 COLLECTOR = JobsCollector()
