@@ -29,6 +29,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # as QUERY_ROLE with query_database_password, which `vitals migrate` gives the role.
     query_database_url: str | None = None
     query_database_password: str | None = None
+    # On a streaming replica, the query service's /ready answers 503 past this replay lag.
+    # 30 s: a healthy replica replays within milliseconds, but PostgreSQL lets replay wait
+    # up to max_standby_streaming_delay (30 s by default) for a replica query it conflicts
+    # with; beyond that, replay is stuck or the replica has lost its primary.
+    query_max_replica_lag_s: float = 30.0
     # The cache may live on a separate, evicting Redis; the queue never may.
     cache_redis_url: str | None = None
 

@@ -67,7 +67,8 @@ async def answer(
         elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         log.debug("view_computed", view=view, project_id=project_id, duration_ms=elapsed_ms)
         if cacheable:
-            await results.set(key, body, ttl_for(window_end, now, versioned=bool(hours)))
+            ttl_s = ttl_for(window_end, now, bool(hours), results.versioned_ttl_s)
+            await results.set(key, body, ttl_s)
         return body
 
     return json_response(await (work() if fresh else flights.run(key, work)))

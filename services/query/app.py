@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from litestar import Litestar, Request, Response, Router, get
@@ -18,7 +19,7 @@ from services.contracts.bodies import JsonBodyRequest
 from services.contracts.database import ping
 from services.contracts.errors import EXCEPTION_HANDLERS, ExceptionHandlers, error_response
 from services.contracts.generations import TokenGenerations
-from services.contracts.health import CHECK_TIMEOUT_S, health_router
+from services.contracts.health import CHECK_TIMEOUT_S, Check, health_router
 from services.contracts.logging import configure_logging
 from services.contracts.ops import ops_token, require_ops_token
 from services.contracts.redis_client import async_redis
@@ -33,6 +34,7 @@ from services.query.crux import query_record_view
 from services.query.histogram import histogram_view
 from services.query.login import issue_token, login_lifespan
 from services.query.openapi import DESCRIPTION
+from services.query.replica import check_replica_lag, is_standby, measure_replay
 from services.query.singleflight import SingleFlight
 from services.query.summary import summary_view
 from services.query.timeseries import timeseries_view
@@ -49,8 +51,20 @@ async def check_cache(state: State) -> None:
     await state.cache.ping()
 
 
-@get("/metrics", include_in_schema=False, sync_to_thread=False, guards=[require_ops_token])
-def metrics() -> Response[bytes]:
+# In order: the replica check needs the database.
+READINESS: dict[str, Check] = {
+    "database": check_database,
+    "cache_redis": check_cache,
+    "replica_lag": check_replica_lag,
+}
+
+
+@get("/metrics", include_in_schema=False, guards=[require_ops_token])
+async def metrics(state: State) -> Response[bytes]:
+    with suppress(Exception):  # the counters are still worth a scrape; /ready tells why
+        await asyncio.wait_for(
+            measure_replay(state.db, state.settings.query_max_replica_lag_s), CHECK_TIMEOUT_S
+        )
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -76,7 +90,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.db = await reader_pool(settings, SERVICE)
         app.state.cache = async_redis(settings, settings.cache_url)
-        app.state.results = ResultCache(app.state.cache, late_s=settings.time_origin_max_age_s)
+        app.state.results = ResultCache(
+            app.state.cache,
+            late_s=settings.time_origin_max_age_s,
+            replica=await is_standby(app.state.db),
+        )
         app.state.flights = SingleFlight()
         try:
             yield
@@ -96,7 +114,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     handlers: ExceptionHandlers = {**EXCEPTION_HANDLERS, 400: _invalid_parameter}
     return Litestar(
         route_handlers=[
-            health_router({"database": check_database, "cache_redis": check_cache}),
+            health_router(READINESS),
             metrics,
             issue_token,
             query_record_view,

@@ -12,6 +12,11 @@ each commit touching its hour, so the next request misses and recomputes, while 
 the new data does not touch keep their entries. Entries that touch "now" still live only
 OPEN_TTL_S, and other versioned ones VERSIONED_TTL_S, which bounds the harm of a version
 bump that failed.
+
+On a read replica the workers bump a version once their commit is on the primary, which
+the replica may not have replayed yet: a request in between caches the older answer under
+the new version. There every versioned entry lives OPEN_TTL_S, so such an answer is at
+most that much older than the replica's own data.
 """
 
 from __future__ import annotations
@@ -68,16 +73,22 @@ def cache_key(project_id: int, endpoint: str, query: msgspec.Struct) -> str:
     return f"{KEY_PREFIX}:{project_id}:{endpoint}:{digest}"
 
 
-def ttl_for(end: datetime, now: datetime, versioned: bool) -> int:
+def ttl_for(
+    end: datetime, now: datetime, versioned: bool, versioned_ttl_s: int = VERSIONED_TTL_S
+) -> int:
     if end > now:
         return OPEN_TTL_S
-    return VERSIONED_TTL_S if versioned else CLOSED_TTL_S
+    return versioned_ttl_s if versioned else CLOSED_TTL_S
 
 
 class ResultCache:
-    def __init__(self, client: redis.asyncio.Redis, *, late_s: float = 172_800.0) -> None:
-        """`late_s`: how old a page view ingest still accepts (time_origin_max_age_s)."""
+    def __init__(
+        self, client: redis.asyncio.Redis, *, late_s: float = 172_800.0, replica: bool = False
+    ) -> None:
+        """`late_s`: how old a page view ingest still accepts (time_origin_max_age_s);
+        `replica`: the answers come from a read replica (see the module's docstring)."""
         self.client = client
+        self.versioned_ttl_s = OPEN_TTL_S if replica else VERSIONED_TTL_S
         self.late = timedelta(seconds=late_s)
         self._version_ttl_s = version_ttl_s(late_s)
         self._read_versions = client.register_script(READ_VERSIONS)

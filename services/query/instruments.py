@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 STATEMENTS = Counter(
     "vitals_query_statements", "SQL statements the query service sent to the database", ["name"]
 )
 CACHE = Counter(
     "vitals_query_cache", "Result cache lookups by outcome (hit, miss, error, bypass)", ["outcome"]
+)
+REPLICA_LAG = Gauge(
+    "vitals_query_replica_lag_seconds",
+    "How far the query service's database replays behind its primary, as last read by "
+    "/ready or a scrape (0 on a primary; NaN: behind, with no commit replayed yet)",
 )
