@@ -121,7 +121,8 @@ def page_view(rng: random.Random, now_ms: float) -> tuple[wire.Beacon, wire.Beac
         msgspec.structs.replace(r, value=round(r.value * 1.5 + 0.01, 4), delta=round(r.value * 0.5 + 0.01, 4))
         for r in reports if r.name in ("CLS", "INP")
     ]  # fmt: skip
-    return beacon, msgspec.structs.replace(beacon, reports=grown)
+    # The SDK numbers a page's beacons: the re-report is its second (wire v1 `seq`).
+    return beacon, msgspec.structs.replace(beacon, reports=grown, seq=1)
 
 
 async def run_demo(

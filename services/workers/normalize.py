@@ -17,6 +17,7 @@ import msgspec
 from services.contracts.attribution import Flattened, flatten
 from services.contracts.metrics import NAVIGATION_TYPES, Device, Metric, Rating, bin_of, rating
 from services.contracts.queue import AcceptedBeacon
+from services.workers import recency
 from services.workers.agents import agent_of
 from services.workers.routes import CompiledRule, Page, page_of
 
@@ -42,15 +43,11 @@ class Report(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     navigation_id: str
     attribution: Flattened
     received_at: datetime
+    seq: int  # the beacon's place among its page's beacons (recency.py)
 
     @property
     def key(self) -> Key:
         return (self.project_id, self.time, self.metric_id)
-
-    @property
-    def recency(self) -> tuple[datetime, float]:
-        """The later report wins; for one arrival time the larger value (CLS, INP only grow)."""
-        return (self.received_at, self.value)
 
 
 def from_epoch_ms(ms: float) -> datetime:
@@ -87,17 +84,18 @@ def normalize(accepted: AcceptedBeacon, rules: list[CompiledRule]) -> list[Repor
                 navigation_id=beacon.navigation_id,
                 attribution=flatten(metric, report.attribution),
                 received_at=received_at,
+                seq=beacon.seq,
             )
         )
     return reports
 
 
 def latest_per_key(reports: Iterable[Report]) -> list[Report]:
-    """One report per key: a batch may hold several reports of one growing CLS or INP, and
-    one upsert statement cannot touch a row twice."""
+    """One report per key, the latest measurement: a batch may hold several reports of one
+    growing CLS or INP, and one upsert statement cannot touch a row twice."""
     latest: dict[Key, Report] = {}
     for report in reports:
         kept = latest.get(report.key)
-        if kept is None or report.recency > kept.recency:
+        if kept is None or recency.order(report) > recency.order(kept):
             latest[report.key] = report
     return list(latest.values())

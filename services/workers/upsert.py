@@ -9,9 +9,9 @@ so workers writing the same project run side by side:
    transaction is inserting at the same moment makes this wait for it, then skip it.
 2. Only if some staged keys already existed: SELECT ... FOR UPDATE on them, in key order,
    which waits for any writer still holding one and leaves them all locked by us.
-3. UPDATE where the staged report is newer. Its snapshot starts after step 2, so the
-   `previous` values it reads are the latest committed ones, and nobody can change them
-   before we commit.
+3. UPDATE where the staged report is the later measurement (recency.py). Its snapshot
+   starts after step 2, so the `previous` values it reads are the latest committed ones,
+   and nobody can change them before we commit.
 
 Every statement takes rows in (project, time, metric id) order, the one order all writers
 share, so two batches cannot deadlock on raw rows; a retried job finds its rows stored
@@ -27,14 +27,14 @@ import asyncpg
 import msgspec
 
 from services.contracts.database import Connection
-from services.workers import rollups
+from services.workers import recency, rollups
 from services.workers.rollups import Sample
 
 VITALS_COLUMNS = (
     "project_id", "time", "metric_id", "metric", "value", "rating", "bin", "page_id", "device",
     "browser", "browser_major", "os", "country", "connection", "navigation_type",
     "navigation_id", "attr_target", "attr_url", "attr_kind", "attr_phase1", "attr_phase2",
-    "attr_phase3", "attr_phase4", "received_at",
+    "attr_phase3", "attr_phase4", "received_at", "seq",
 )  # fmt: skip
 _KEY = ("project_id", "time", "metric_id")
 _columns = ", ".join(VITALS_COLUMNS)
@@ -75,7 +75,7 @@ written AS (
     FROM vitals_staging s
     WHERE v.project_id = s.project_id AND v.time = s.time AND v.metric_id = s.metric_id
       AND v.time BETWEEN $1 AND $2
-      AND (s.received_at, s.value) > (v.received_at, v.value)
+      AND {recency.STAGED_IS_NEWER}
     RETURNING {_returned}
 ),
 changes AS (

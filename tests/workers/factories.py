@@ -53,6 +53,7 @@ def beacon(
     url: str = "https://shop.example/products/123",
     time_origin: float | None = None,
     effective_type: str | None = "4g",
+    seq: int = 0,
 ) -> Beacon:
     return Beacon(
         v=1,
@@ -62,6 +63,7 @@ def beacon(
         reports=list(reports),
         navigation_id="nav-1",
         connection=Connection(effective_type=effective_type),  # type: ignore[arg-type]
+        seq=seq,
     )
 
 

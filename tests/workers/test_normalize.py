@@ -223,6 +223,24 @@ class TestNormalize:
         kept = {r.metric_id: r.value for r in latest_per_key(reports)}
         assert kept == {"c": 0.2, "other": 0.9}
 
+    def test_latest_per_key_keeps_the_highest_seq_before_arrival_and_value(self) -> None:
+        """A report from a later beacon of the page (higher seq) wins over one that arrived later with a larger value."""
+        origin = 1_700_000_000_000.0
+        resent, rereport = (
+            normalize(
+                accepted(
+                    1,
+                    beacon(report("INP", value, "i"), time_origin=origin, seq=seq),
+                    received_at=at,
+                ),
+                [],
+            )[0]
+            for value, seq, at in ((400, 0, origin + 9), (250, 1, origin + 2))
+        )
+        assert rereport.seq == 1
+        assert [(r.value, r.seq) for r in latest_per_key([rereport, resent])] == [(250, 1)]
+        assert [(r.value, r.seq) for r in latest_per_key([resent, rereport])] == [(250, 1)]
+
 
 class TestAttribution:
     ALL = Attribution(
