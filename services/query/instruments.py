@@ -15,3 +15,8 @@ REPLICA_LAG = Gauge(
     "How far the query service's database replays behind its primary, as last read by "
     "/ready or a scrape (0 on a primary; NaN: behind, with no commit replayed yet)",
 )
+REPLICA_RECEIVING = Gauge(
+    "vitals_query_replica_receiving",
+    "1 while the query service's standby streams WAL from its primary, 0 while it does not "
+    "(it still answers, with all it replayed); NaN on a primary",
+)

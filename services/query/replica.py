@@ -20,15 +20,18 @@ from litestar.datastructures import State
 
 from services.contracts.database import Connection, Pool
 from services.contracts.health import CHECK_TIMEOUT_S, NotReady
-from services.query.instruments import REPLICA_LAG
+from services.query.instruments import REPLICA_LAG, REPLICA_RECEIVING
 
 # pg_last_wal_receive_lsn() is NULL on a standby that never streamed (one restoring from
 # an archive): it counts as behind, with the age of its last replayed commit as its lag.
 # pg_last_xact_replay_timestamp() is NULL until the standby replays its first commit.
+# pg_stat_wal_receiver shows its pid (nothing else) to a role without pg_read_all_stats,
+# and has a row only while a WAL receiver is connected to the primary.
 REPLAY_LAG = """
 SELECT pg_is_in_recovery() AS standby,
        coalesce(pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn(), false) AS caught_up,
-       extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS commit_age_s
+       extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS commit_age_s,
+       EXISTS (SELECT FROM pg_stat_wal_receiver WHERE pid IS NOT NULL) AS receiving
 """
 # A primary that wakes up after a quiet hour sends WAL the standby replays within
 # milliseconds; read in between, the lag looks like an hour. A lag over the limit is read
@@ -40,6 +43,10 @@ class Replay(msgspec.Struct, frozen=True):
     standby: bool
     # Seconds behind the primary; None: behind, and no commit replayed since it started.
     lag_s: float | None
+    # A WAL receiver is connected to the primary. Not part of readiness: a standby that has
+    # lost its primary still answers with all it received, which is what keeps dashboards
+    # up through a primary's outage; /metrics shows it for an alert instead.
+    receiving: bool = False
 
     def over(self, limit_s: float) -> bool:
         return self.standby and (self.lag_s is None or self.lag_s > limit_s)
@@ -53,10 +60,11 @@ async def is_standby(connection: Connection) -> bool:
 async def fetch_replay(connection: Connection) -> Replay:
     row = await connection.fetchrow(REPLAY_LAG)
     assert row is not None
-    if not row["standby"] or row["caught_up"]:
-        return Replay(standby=row["standby"], lag_s=0.0)
+    if not row["standby"]:
+        return Replay(standby=False, lag_s=0.0)
     age = row["commit_age_s"]
-    return Replay(standby=True, lag_s=None if age is None else max(age, 0.0))
+    lag_s = 0.0 if row["caught_up"] else None if age is None else max(age, 0.0)
+    return Replay(standby=True, lag_s=lag_s, receiving=row["receiving"])
 
 
 async def measure_replay(pool: Pool, limit_s: float) -> Replay:
@@ -67,6 +75,7 @@ async def measure_replay(pool: Pool, limit_s: float) -> Replay:
             await asyncio.sleep(RECHECK_AFTER_S)
             replay = await fetch_replay(connection)
     REPLICA_LAG.set(float("nan") if replay.lag_s is None else replay.lag_s)
+    REPLICA_RECEIVING.set(float(replay.receiving) if replay.standby else float("nan"))
     return replay
 
 

@@ -32,7 +32,7 @@ from tests.e2e.replica import (
     ready,
     replica_dsn,
 )
-from tests.e2e.stack import Stack, drain, eventually, open_project
+from tests.e2e.stack import Stack, drain, eventually, open_project, scrape
 from tests.e2e.traffic import Traffic
 from tests.support.ops import OPS_HEADERS
 from tests.support.postgres import PostgresServer
@@ -45,6 +45,7 @@ PAGE_VIEWS = 60
 MAX_LAG_S = 2.0
 LAG_TRIALS = 40
 REPLICA_CACHE_DB, PRIMARY_CACHE_DB = 1, 2  # the workers' data versions are in db 0
+RECEIVING = ("vitals_query_replica_receiving", ())
 
 
 @pytest.fixture
@@ -264,3 +265,29 @@ class TestReplicaLag:
             await load
         print("\n" + visibility.describe())
         assert p95(visibility.lags_s) < MAX_LAG_S  # well inside even this short limit
+
+
+class TestPrimaryOutage:
+    async def test_a_replica_without_its_primary_answers_on_and_metrics_say_so(
+        self,
+        written: tuple[Stack, Traffic, int],
+        standby: StandbyServer,
+        private_postgres: PostgresServer,
+        primary_settings: Settings,
+        on_replica: ServiceProcess,
+    ) -> None:
+        """The primary stopped: the query service on the standby stays ready and answers every view as before (nothing new can be missing), while /metrics' vitals_query_replica_receiving turns from 1 to 0 for an alert."""
+        _, _, project_id = written
+        await standby.wait_replayed()
+        views = Views(primary_settings, project_id)
+        before = await views.answers(on_replica)
+        assert scrape(on_replica)[RECEIVING] == 1.0
+
+        private_postgres.stop()
+
+        async def cut_off() -> bool:
+            return scrape(on_replica)[RECEIVING] == 0.0
+
+        await eventually(cut_off, 30, "the standby's WAL receiver to lose its primary")
+        assert ready(on_replica).status_code == 200
+        assert await views.answers(on_replica) == before
