@@ -6,11 +6,13 @@ event loop, so a long job never delays a liveness probe.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 import uvicorn
 from litestar import Litestar, Response, get
 from litestar.datastructures import State
@@ -21,13 +23,14 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from services.contracts.database import create_pool, ping
 from services.contracts.errors import EXCEPTION_HANDLERS
-from services.contracts.health import CHECK_TIMEOUT_S, NotReady, health_router
+from services.contracts.health import CHECK_TIMEOUT_S, Degraded, NotReady, health_router
 from services.contracts.ops import ops_token, require_ops_token
 from services.contracts.queue import QUEUE_NAME
 from services.contracts.redis_client import async_redis
 from services.contracts.settings import Settings
 from services.workers import counters
 from services.workers.outages import BOARD, DATABASE, QUEUE_REDIS
+from services.workers.timescale_jobs import COLLECTOR, JobsReport, read_report
 
 SERVICE = "workers.health"
 QUEUE_KEY = Queue.redis_queue_namespace_prefix + QUEUE_NAME
@@ -55,9 +58,24 @@ async def check_redis(state: State) -> None:
     await state.redis.ping()
 
 
+async def refresh_timescaledb_jobs(state: State) -> JobsReport:
+    """Reads TimescaleDB's jobs and keeps them for the next /metrics (timescale_jobs.py)."""
+    async with state.db.acquire() as connection:
+        COLLECTOR.latest = await read_report(connection)
+    return COLLECTOR.latest
+
+
+async def check_timescaledb_jobs(state: State) -> None:
+    """A job failing or behind leaves the worker degraded, never unready (Degraded says why)."""
+    report = await refresh_timescaledb_jobs(state)
+    if troubles := report.troubles():
+        named = [job.job_id for job in report.jobs if job.trouble() is not None]
+        raise Degraded("; ".join(troubles), jobs=named)
+
+
 @get("/metrics", include_in_schema=False, guards=[require_ops_token])
 async def metrics(state: State) -> Response[bytes]:
-    """Prometheus exposition: this process's counters and the shared queue's gauges."""
+    """Prometheus exposition: this process's counters, the queue's and TimescaleDB's jobs."""
     down = {o.dependency: time.time() - o.since for o in BOARD.current()}
     for dependency in (DATABASE, QUEUE_REDIS):
         DEPENDENCY_DOWN.labels(dependency).set(down.get(dependency, 0.0))
@@ -71,6 +89,10 @@ async def metrics(state: State) -> Response[bytes]:
         counters.QUEUE_DEPTH.labels(QUEUE_NAME).set(depth)
         counters.QUEUE_FAILED.labels(QUEUE_NAME).set(failed)
         counters.QUEUE_SCHEDULED.labels(QUEUE_NAME).set(scheduled)
+    try:
+        await asyncio.wait_for(refresh_timescaledb_jobs(state), CHECK_TIMEOUT_S)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+        COLLECTOR.latest = None  # no stale figures: the jobs' series go missing; /ready says why
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -91,7 +113,12 @@ def create_health_app(settings: Settings) -> Litestar:
     return Litestar(
         route_handlers=[
             health_router(
-                {"outages": check_outages, "database": check_database, "queue_redis": check_redis}
+                {
+                    "outages": check_outages,
+                    "database": check_database,
+                    "queue_redis": check_redis,
+                    "timescaledb_jobs": check_timescaledb_jobs,  # after database: it needs it
+                }
             ),
             metrics,
         ],

@@ -59,9 +59,13 @@ class TestProbes:
         """With PostgreSQL and Redis up, /health and /ready both answer 200."""
         service, _ = running
         assert httpx.get(service.url + "/health").status_code == 200
-        ready = httpx.get(service.url + "/ready", timeout=10)
+        ready = httpx.get(service.url + "/ready", headers=OPS_HEADERS, timeout=10)
         assert ready.status_code == 200, ready.text
-        assert ready.json()["status"] == "ready"
+        # Only TimescaleDB's own failing jobs may make it `degraded`: on the native Timescale
+        # edition over PostgreSQL 15.20 every scheduled job fails (README: the portal error).
+        if ready.json()["status"] != "ready":
+            assert ready.json()["status"] == "degraded"
+            assert set(ready.json()["degraded"]) == {"timescaledb_jobs"}, ready.text
 
     def test_not_ready_while_redis_is_down_then_ready_again(
         self, running: tuple[ServiceProcess, RedisServer]
