@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
@@ -28,8 +27,6 @@ from tests.support.same_answers import beacons
 from tests.support.same_answers.diff import Answer, Difference, differences, report
 from tests.support.same_answers.stacks import Stack, stack_settings
 from tests.support.same_answers.views import View, catalogue
-
-pytestmark = pytest.mark.pglite
 
 NATIVE_TIMESCALE_PORT = int(os.environ.get("VITALS_LOCAL_TIMESCALE_PG_PORT") or 55433)
 CONNECT_TIMEOUT_S = 3
@@ -68,7 +65,7 @@ async def pglite_stack(
 
 
 @pytest.fixture
-async def native_timescale_stack(settings: Settings) -> AsyncIterator[Stack]:
+async def native_timescale_stack(settings: Settings) -> Stack:
     """A database of this run's name on the native Timescale-edition cluster, when there is one."""
     name = settings.database_url.partition("?")[0].rsplit("/", 1)[1]
     server = f"postgresql://postgres@127.0.0.1:{NATIVE_TIMESCALE_PORT}"
@@ -94,17 +91,17 @@ async def native_timescale_stack(settings: Settings) -> AsyncIterator[Stack]:
         await connection.close()
     if license_name != "timescale":
         pytest.skip(f"the cluster on port {NATIVE_TIMESCALE_PORT} runs the {license_name} edition")
-    yield Stack(
+    return Stack(
         "timescale-native",
         stack_settings(f"{server}/{name}", settings.redis_url, settings.jwt_secret or ""),
     )
 
 
-@pytest.fixture(params=["pglite", "native"])
+@pytest.fixture(
+    params=[pytest.param("pglite_stack", marks=pytest.mark.pglite), "native_timescale_stack"]
+)
 def timescale_stack(request: pytest.FixtureRequest) -> Stack:
-    stack: Stack = request.getfixturevalue(
-        f"{request.param}_stack" if request.param == "pglite" else "native_timescale_stack"
-    )
+    stack: Stack = request.getfixturevalue(request.param)
     return stack
 
 
