@@ -1,9 +1,9 @@
 """The staged reports → the `vitals` hypertable: new keys inserted, newer reports replacing
 older ones, and what each write replaced, without serialising writers.
 
-Exact rollups (Apache edition) need, for every replaced row, the values it had when it
-was replaced. Three statements in the caller's transaction get them with row locks only,
-so workers writing the same project run side by side:
+Exact rollups (rollups.py, both editions) need, for every replaced row, the values it had
+when it was replaced. Three statements in the caller's transaction get them with row locks
+only, so workers writing the same project run side by side:
 
 1. INSERT ... ON CONFLICT DO NOTHING: the keys nobody stored yet. A key another
    transaction is inserting at the same moment makes this wait for it, then skip it.
@@ -15,8 +15,8 @@ so workers writing the same project run side by side:
 
 Every statement takes rows in (project, time, metric id) order, the one order all writers
 share, so two batches cannot deadlock on raw rows; a retried job finds its rows stored
-and changes nothing. With `record_deltas` each change also lands in rollups' temporary
-delta table: +1 at the new row's coordinates, -1 at the replaced row's.
+and changes nothing. Each change also lands in rollups' temporary delta table: +1 at the
+new row's coordinates, -1 at the replaced row's.
 """
 
 from __future__ import annotations
@@ -99,10 +99,8 @@ recorded AS (
     FROM changes
 )"""
 _SELECT = "\nSELECT * FROM changes"
-INSERT_NEW = _INSERT_NEW + _SELECT
-INSERT_NEW_RECORDING_DELTAS = _INSERT_NEW + "," + _RECORD_ADDED + _SELECT
-REPLACE_NEWER = _REPLACE_NEWER + _SELECT
-REPLACE_NEWER_RECORDING_DELTAS = _REPLACE_NEWER + "," + _RECORD_REPLACED + _SELECT
+INSERT_NEW = _INSERT_NEW + "," + _RECORD_ADDED + _SELECT
+REPLACE_NEWER = _REPLACE_NEWER + "," + _RECORD_REPLACED + _SELECT
 
 
 class Change(msgspec.Struct, frozen=True, gc=False):
@@ -118,18 +116,14 @@ async def upsert_vitals(
     staged: int,
     earliest: datetime,
     latest: datetime,
-    *,
-    record_deltas: bool,
 ) -> list[Change]:
     """Write the `staged` rows of vitals_staging, whose times lie in [earliest, latest]."""
-    if record_deltas:
-        await connection.execute(rollups.CREATE_DELTAS)
-    inserted = await connection.fetch(INSERT_NEW_RECORDING_DELTAS if record_deltas else INSERT_NEW)
+    await connection.execute(rollups.CREATE_DELTAS)
+    inserted = await connection.fetch(INSERT_NEW)
     changes = [_change(row, replaced=False) for row in inserted]
     if len(inserted) < staged:  # some keys were stored already: replace the older ones
         await connection.fetch(LOCK_EXISTING, earliest, latest)
-        statement = REPLACE_NEWER_RECORDING_DELTAS if record_deltas else REPLACE_NEWER
-        replaced = await connection.fetch(statement, earliest, latest)
+        replaced = await connection.fetch(REPLACE_NEWER, earliest, latest)
         changes += [_change(row, replaced=True) for row in replaced]
     return changes
 
