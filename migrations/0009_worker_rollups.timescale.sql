@@ -18,6 +18,15 @@
 -- tables created exactly as the Apache edition's migrations create them, the rows put back.
 -- One transaction: a failure leaves the aggregates as they were.
 
+-- The aggregates' own jobs (refresh and retention policies) go first: delete_job waits
+-- for a run in progress to end. Dropping an aggregate first would lock it while a running
+-- refresh holds the job's lock and waits for the aggregate: a deadlock.
+SELECT delete_job(j.job_id)
+FROM timescaledb_information.jobs j
+JOIN timescaledb_information.continuous_aggregates a
+  ON (a.materialization_hypertable_schema, a.materialization_hypertable_name)
+   = (j.hypertable_schema, j.hypertable_name);
+
 CREATE TEMP TABLE kept_vitals_hourly ON COMMIT DROP AS SELECT * FROM vitals_hourly;
 CREATE TEMP TABLE kept_vitals_daily ON COMMIT DROP AS SELECT * FROM vitals_daily;
 CREATE TEMP TABLE kept_vitals_totals_hourly ON COMMIT DROP AS SELECT * FROM vitals_totals_hourly;

@@ -32,7 +32,6 @@ from services.contracts.queue import AcceptedBeacon, BeaconBatch
 from services.workers import compressed, rollups, store, upsert
 from services.workers.normalize import Key, Report, latest_per_key, normalize
 from services.workers.projects import ProjectDirectory
-from services.workers.routes import Page
 
 # Errors a batch's own rows cause: the same rows fail the same way on every retry.
 DATA_ERRORS = (
@@ -137,8 +136,7 @@ def _parked(accepted: AcceptedBeacon, exc: BaseException) -> Parked:
 
 
 async def _write(connection: Connection, reports: list[Report]) -> list[upsert.Change]:
-    pages: dict[store.PageKey, Page] = {store.page_key(r): r.page for r in reports}
-    page_ids = await store.upsert_pages(connection, pages)
+    page_ids = await store.upsert_pages(connection, {store.page_key(r) for r in reports})
     await store.stage(connection, reports, page_ids)
     earliest, latest = min(r.time for r in reports), max(r.time for r in reports)
     await compressed.decompress_if_late(connection, earliest, latest)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from services.contracts.database import Connection
 from services.workers.normalize import Key, Report
-from services.workers.routes import Page
 from services.workers.upsert import VITALS_COLUMNS, Change
 
-# Only new pages and changed routes reach the upsert: ON CONFLICT DO UPDATE locks every
-# conflicting row until commit even when its WHERE skips the update, and two workers
-# writing the same pages would then run one after the other (measured: the commonest
-# wait of the end-to-end benchmark).
+# A page is (host, path, route): a changed route is a new row and the rows already stored
+# keep theirs (migration 0011). Only pages not stored yet reach the insert: an ON CONFLICT
+# that hits an existing row still locks it until commit, and two workers writing the same
+# pages would then run one after the other (measured: the commonest wait of the
+# end-to-end benchmark).
 INSERT_PAGES = """
 INSERT INTO pages (project_id, host, path, route)
 SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[])
@@ -21,15 +21,14 @@ WHERE NOT EXISTS (
     SELECT FROM pages p
     WHERE (p.project_id, p.host, p.path, p.route) = (k.project_id, k.host, k.path, k.route)
 )
-ON CONFLICT (project_id, host, path) DO UPDATE SET route = excluded.route
-WHERE pages.route <> excluded.route
+ON CONFLICT DO NOTHING
 """
 # A second statement, not RETURNING: ON CONFLICT DO NOTHING returns nothing for rows that
 # already existed, and this one's fresh snapshot also sees pages committed concurrently.
 SELECT_PAGES = """
-SELECT p.id, p.project_id, p.host, p.path
-FROM unnest($1::int[], $2::text[], $3::text[]) AS k(project_id, host, path)
-JOIN pages p USING (project_id, host, path)
+SELECT p.id, p.project_id, p.host, p.path, p.route
+FROM unnest($1::int[], $2::text[], $3::text[], $4::text[]) AS k(project_id, host, path, route)
+JOIN pages p USING (project_id, host, path, route)
 """
 # A temporary table per connection, emptied at every commit: created once, then reused.
 CREATE_STAGING = """
@@ -38,17 +37,15 @@ ON COMMIT DELETE ROWS
 """
 STAGING_TABLE = "vitals_staging"
 
-PageKey = tuple[int, str, str]  # project, host, path
+PageKey = tuple[int, str, str, str]  # project, host, path, route
 
 
-async def upsert_pages(connection: Connection, pages: dict[PageKey, Page]) -> dict[PageKey, int]:
+async def upsert_pages(connection: Connection, pages: set[PageKey]) -> dict[PageKey, int]:
     keys = sorted(pages)  # one insertion order for every writer: no lock-order deadlocks
-    projects = [k[0] for k in keys]
-    hosts = [k[1] for k in keys]
-    paths = [k[2] for k in keys]
-    await connection.execute(INSERT_PAGES, projects, hosts, paths, [pages[k].route for k in keys])
-    rows = await connection.fetch(SELECT_PAGES, projects, hosts, paths)
-    return {(r["project_id"], r["host"], r["path"]): r["id"] for r in rows}
+    columns = [list(column) for column in zip(*keys, strict=True)]
+    await connection.execute(INSERT_PAGES, *columns)
+    rows = await connection.fetch(SELECT_PAGES, *columns)
+    return {(r["project_id"], r["host"], r["path"], r["route"]): r["id"] for r in rows}
 
 
 async def stage(
@@ -63,7 +60,7 @@ async def stage(
 
 
 def page_key(report: Report) -> PageKey:
-    return (report.project_id, report.page.host, report.page.path)
+    return (report.project_id, report.page.host, report.page.path, report.page.route)
 
 
 def key_of(change: Change) -> Key:

@@ -215,6 +215,39 @@ class TestStoreBatch:
         await store(pool, batch(page_view(project)))
         assert await db.fetchval("SELECT route FROM pages") == "/products/:slug"
 
+    async def test_a_route_change_keeps_stored_samples_on_their_route(
+        self, pool: asyncpg.Pool, db: asyncpg.Connection
+    ) -> None:
+        """After a route rule changes, samples written before keep the old route and new ones take the new; a re-report moves its sample to the route of its write, and every rollup equals a recount of raw rows joined to their pages."""
+        project = await create_project(db)
+        origin = now_ms() - 3_600_000
+        before = accepted(
+            project,
+            beacon(report("CLS", 0.02, "cls-a"), report("LCP", 900), time_origin=origin),
+            received_at=origin + 1,
+        )
+        await store(pool, batch(before))
+        await db.execute(
+            """UPDATE projects SET route_rules = '[{"pattern": "/products/.*", "route": "/products/:slug"}]' WHERE id = $1""",
+            project,
+        )
+        regrown = accepted(
+            project, beacon(report("CLS", 0.3, "cls-a"), time_origin=origin), received_at=origin + 5
+        )
+        await store(pool, batch(page_view(project), regrown))
+        pages = await db.fetch("SELECT path, route FROM pages ORDER BY id")
+        assert [tuple(p) for p in pages] == [
+            ("/products/123", "/products/:id"),
+            ("/products/123", "/products/:slug"),
+        ]
+        routes = await db.fetch(
+            "SELECT v.metric_id, p.route FROM vitals v JOIN pages p ON p.id = v.page_id"
+        )
+        by_id = {r["metric_id"]: r["route"] for r in routes}
+        assert by_id["cls-a"] == "/products/:slug"
+        assert sorted(by_id.values()).count("/products/:id") == 1  # the first LCP stays
+        await assert_rollups_exact(db)
+
 
 class TestConcurrentRuns:
     async def test_two_runs_of_the_same_batch_at_once_store_once(
