@@ -22,13 +22,8 @@ from services.query.plan import FAMILIES
 from services.workers.batches import process_batch
 from services.workers.projects import ProjectDirectory
 from services.workers.runtime import session_timeouts
-from tests.support.same_answers.beacons import (
-    PROJECT_IDS,
-    Deliver,
-    Refresh,
-    SetRouteRules,
-    Traffic,
-)
+from tests.support.same_answers.beacons import Deliver, Refresh, SetRouteRules, Traffic
+from tests.support.same_answers.page_views import PROJECT_IDS
 
 # Sources before the rollups built on them: hourly first (the daily ones aggregate them
 # where they are hierarchical continuous aggregates).

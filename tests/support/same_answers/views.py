@@ -16,7 +16,7 @@ from litestar.testing import AsyncTestClient
 from services.contracts.metrics import Metric
 from services.query.filters import PUBLIC_DIMENSIONS
 from services.query.timerange import floor_to
-from tests.support.same_answers.beacons import PROJECT_IDS
+from tests.support.same_answers.page_views import PROJECT_IDS
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
