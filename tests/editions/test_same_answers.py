@@ -186,3 +186,37 @@ def assert_not_empty(answers: list[Answer], views: list[View]) -> None:
     }
     # Page views stored before the change keep the route they had; later ones get the new.
     assert {"/blog/:slug", "/blog/cls-fonts", "/app/:section", "/app/settings"} <= routes, routes
+
+
+class TestFieldByFieldDiff:
+    VIEW = View("summary", "/v1/projects/1/summary", (("from", "2026-01-01"),))
+
+    def test_equal_answers_have_no_difference(self) -> None:
+        """The same status and JSON, keys in another order, give no difference."""
+        body = {"a": [1, {"b": None}], "c": 0.5}
+        assert differences(self.VIEW, (200, body), (200, {"c": 0.5, "a": [1, {"b": None}]})) == []
+
+    def test_each_differing_leaf_is_named_by_its_path(self) -> None:
+        """A changed value, a missing key and a longer list are each reported at their JSON path."""
+        left = {"metrics": {"LCP": {"p75": 2500.0, "count": 3}}, "groups": [1, 2]}
+        right = {"metrics": {"LCP": {"p75": 2500.1}}, "groups": [1, 2, 3]}
+        found = {
+            (d.path, d.left, d.right) for d in differences(self.VIEW, (200, left), (200, right))
+        }
+        assert found == {
+            ("$.metrics.LCP.p75", 2500.0, 2500.1),
+            ("$.metrics.LCP.count", 3, "<missing>"),
+            ("$.groups.length", 2, 3),
+        }
+
+    def test_an_integer_and_a_float_differ(self) -> None:
+        """1 and 1.0 are equal in Python but not the same JSON answer."""
+        assert differences(self.VIEW, (200, {"n": 1}), (200, {"n": 1.0}))
+
+    def test_a_different_status_is_one_difference_with_both_bodies(self) -> None:
+        """A 500 on one side is reported once, with both answers, not as every missing field."""
+        found = differences(self.VIEW, (200, {"n": 1}), (500, {"error": "internal_error"}))
+        assert [(d.path, d.left, d.right) for d in found] == [
+            ("<status>", (200, {"n": 1}), (500, {"error": "internal_error"}))
+        ]
+        assert "summary /v1/projects/1/summary?from=2026-01-01" in report(found, "a", "b")
