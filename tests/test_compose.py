@@ -96,6 +96,16 @@ class TestDatabase:
         assert name == "timescale/timescaledb"
         assert is_pinned(tag), tag
 
+    def test_image_runs_the_timescaledb_the_native_builds_run(
+        self, services: dict[str, Any]
+    ) -> None:
+        """The image's TimescaleDB is the version scripts/provision.sh builds for both native editions, on which the suite and the benchmarks ran (its PostgreSQL major may differ: README, compose)."""
+        _, tag = image_tag(services["db"]["image"])
+        provision = (ROOT / "scripts" / "provision.sh").read_text()
+        native = re.search(r"^TIMESCALEDB_VERSION=(\S+)$", provision, re.MULTILINE)
+        assert native is not None
+        assert tag.split("-")[0] == native[1]
+
     def test_health_is_pg_isready(self, services: dict[str, Any]) -> None:
         """The database reports healthy only once pg_isready succeeds."""
         assert "pg_isready" in services["db"]["healthcheck"]["test"]
