@@ -153,7 +153,6 @@ async def list_keys(connection: asyncpg.Connection, project_id: int | None) -> l
     return [KeyRow(**dict(row)) for row in await connection.fetch(SELECT_KEYS, project_id)]
 
 
-
 async def upsert_user(
     connection: asyncpg.Connection, email: str, password_hash: str, project_ids: list[int]
 ) -> int:

@@ -58,7 +58,9 @@ def start_worker(settings: Settings, role: str) -> ServiceProcess:
 
 def metric(worker: ServiceProcess, line_prefix: str) -> float:
     """A sample's value from the worker's /metrics, 0 when absent."""
-    for line in httpx.get(worker.url + "/metrics", headers=OPS_HEADERS, timeout=5).text.splitlines():
+    for line in httpx.get(
+        worker.url + "/metrics", headers=OPS_HEADERS, timeout=5
+    ).text.splitlines():
         if line.startswith(line_prefix + " "):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
