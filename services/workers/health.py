@@ -67,7 +67,10 @@ async def refresh_timescaledb_jobs(state: State) -> JobsReport:
 
 async def check_timescaledb_jobs(state: State) -> None:
     """A job failing or behind leaves the worker degraded, never unready (Degraded says why)."""
-    report = await refresh_timescaledb_jobs(state)
+    try:
+        report = await refresh_timescaledb_jobs(state)
+    except asyncpg.PostgresError as exc:  # the database answers (its check passed): not ours
+        raise Degraded(f"could not read TimescaleDB's jobs: {exc}") from exc
     if troubles := report.troubles():
         named = [job.job_id for job in report.jobs if job.trouble() is not None]
         raise Degraded("; ".join(troubles), jobs=named)

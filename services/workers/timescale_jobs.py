@@ -32,16 +32,19 @@ BEHIND_AFTER_INTERVALS = 3
 # Only the latter touch our data; and on the Apache build job 3 fails on every run by
 # design ("not supported under the current apache license"), which is nothing to report.
 # `consecutive_failures` is in no view: the catalog table behind job_stats holds it (the
-# same from 2.19 to 2.29, readable by everyone).
+# same from 2.19 to 2.29, readable by everyone). -infinity means "not set" to TimescaleDB:
+# a last success that never was, and the next start of a job while it runs (PostgreSQL 15
+# cannot subtract it: "cannot subtract infinite timestamps").
 JOBS = """
 SELECT j.job_id, j.proc_schema || '.' || j.proc_name AS proc,
        coalesce(j.hypertable_name, '') AS hypertable, j.scheduled,
        extract(epoch FROM j.schedule_interval)::float8 AS interval_s,
        coalesce(s.total_failures, 0) AS total_failures,
        coalesce(c.consecutive_failures, 0) AS consecutive_failures,
-       extract(epoch FROM now() - nullif(s.last_successful_finish, '-infinity'))::float8
-           AS since_success_s,
-       extract(epoch FROM now() - s.next_start)::float8 AS past_due_s
+       extract(epoch FROM now() - CASE WHEN isfinite(s.last_successful_finish)
+           THEN s.last_successful_finish END)::float8 AS since_success_s,
+       extract(epoch FROM now() - CASE WHEN isfinite(s.next_start)
+           THEN s.next_start END)::float8 AS past_due_s
 FROM timescaledb_information.jobs j
 LEFT JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
 LEFT JOIN _timescaledb_internal.bgw_job_stat c ON c.job_id = j.job_id

@@ -23,6 +23,15 @@ END $$
 """
 
 
+# What TimescaleDB's job_stat.c leaves while a job's first run goes on (mark_start):
+# started now, next start and last success "not set".
+RUNNING_STATS = """
+UPDATE _timescaledb_internal.bgw_job_stat
+SET last_start = now(), next_start = '-infinity', last_successful_finish = '-infinity'
+WHERE job_id = $1
+"""
+
+
 class TestTimescaleJobs:
     async def test_the_editions_policies_are_listed_and_fine(
         self, pglite: PGliteServer, timescale_migrated: list[str]
@@ -61,3 +70,24 @@ class TestTimescaleJobs:
         assert listed.hypertable == ""
         assert (listed.total_failures, listed.consecutive_failures) == (0, 0)
         assert listed.trouble() is None  # paused, and nothing counted
+
+    async def test_unset_times_of_a_running_job_are_read_as_unknown(
+        self, pglite: PGliteServer, timescale_migrated: list[str]
+    ) -> None:
+        """A job's stats as TimescaleDB's scheduler leaves them while it runs (next start and last success -infinity, "not set") read as unknown, and the job is not named."""
+        connection = await pglite.connect()
+        try:
+            await connection.execute(FAILING_ACTION)
+            # Scheduled: PGlite runs no scheduler, and a due job is what /ready judges.
+            job_id = await connection.fetchval(
+                "SELECT add_job('failing_action', INTERVAL '1 hour')"
+            )
+            try:
+                assert await connection.execute(RUNNING_STATS, job_id) == "UPDATE 1"
+                (listed,) = [job for job in await read_jobs(connection) if job.job_id == job_id]
+            finally:
+                await connection.execute("SELECT delete_job($1)", job_id)
+        finally:
+            await connection.close()
+        assert (listed.since_success_s, listed.past_due_s) == (None, None)
+        assert listed.trouble() is None
