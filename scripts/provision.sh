@@ -224,6 +224,10 @@ port = $PG_PORT
 unix_socket_directories = '$PG_DIR'
 shared_preload_libraries = 'timescaledb'
 timescaledb.telemetry_level = off
+# TimescaleDB starts a job scheduler per database and the suite makes several test
+# databases: with the default 8 worker processes no policy could ever start.
+timescaledb.max_background_workers = 16
+max_worker_processes = 24
 max_connections = 200
 shared_buffers = 512MB
 fsync = on
