@@ -1,16 +1,17 @@
 """The read path while the write path is loaded: the query service's summary of the project
-being written, asked afresh (`Cache-Control: no-cache`) once a second for the last day.
+being written, asked afresh (`Cache-Control: no-cache`) once a second for the last day as
+the dashboard asks (`range=24h`: whole hours, the current one included).
 
 It is a probe, not part of the system under test: its CPU is reported apart. The summary
-reads the rollups the workers are writing at that moment (the current hour from raw rows),
-so this is what a dashboard open during a traffic peak would see.
+reads the rollups the workers are writing at that moment, so this is what a dashboard
+open during a traffic peak would see. (An absolute window with ragged edges reads them
+from raw rows instead: at 10,000 reports/s the current hour's are millions.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -60,11 +61,9 @@ class SummaryProbe:
             base_url=self._service.url, headers=headers, timeout=30
         ) as http:
             while True:
-                now = datetime.now(UTC)
-                span = {"from": (now - timedelta(days=1)).isoformat(), "to": now.isoformat()}
                 asked, started = time.time(), time.perf_counter()
                 try:
-                    (await http.get(path, params=span)).raise_for_status()
+                    (await http.get(path, params={"range": "24h"})).raise_for_status()
                     self.samples.append((asked, time.perf_counter() - started))
                 except httpx.HTTPError:
                     self.failures += 1

@@ -118,7 +118,9 @@ async def _copy_table(source: asyncpg.Connection, target: asyncpg.Connection, ta
 
     async def produce() -> None:
         try:
-            await source.copy_from_table(table, output=chunks.put, format="binary")
+            # A query, not the table: COPY of a hypertable's own table reads no chunk.
+            query = f"SELECT * FROM {table}"
+            await source.copy_from_query(query, output=chunks.put, format="binary")
         finally:
             await chunks.put(None)
 
