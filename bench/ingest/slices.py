@@ -20,7 +20,10 @@ def cut(
     start = sent["started_at"]
     end = start + sent["sent_within_s"]
     slices = []
-    edges = [start + i * slice_s for i in range(math.ceil((end - start) / slice_s))] + [end]
+    # Whole stretches; the last one absorbs a remainder (a float a hair over whole would
+    # otherwise make an empty last stretch).
+    count = max(1, round((end - start) / slice_s))
+    edges = [start + i * slice_s for i in range(count)] + [end]
     for low, high in itertools.pairwise(edges):
         lags = [
             timeline.seen.get(seq, math.inf) - at for seq, at in sent["tagged"] if low <= at < high
