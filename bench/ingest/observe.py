@@ -18,10 +18,17 @@ from services.ingest.backpressure import QUEUE_KEY
 
 STORED_REPORTS = "SELECT coalesce(sum(samples), 0) FROM vitals_daily WHERE project_id = $1"
 # Which of these (time origin, metric id) keys are stored and visible to a reader now.
+# One primary-key probe per key: the LIMIT keeps the planner from flattening the lateral
+# into a hash join, which read the whole current chunk every poll (75 ms, 0.4 cores of
+# PostgreSQL taken from the system under test at 2,000 beacons/s).
 VISIBLE_KEYS = """
 SELECT k.metric_id
 FROM unnest($2::timestamptz[], $3::text[]) AS k(time, metric_id)
-JOIN vitals v ON v.project_id = $1 AND v.time = k.time AND v.metric_id = k.metric_id
+CROSS JOIN LATERAL (
+    SELECT FROM vitals v
+    WHERE v.project_id = $1 AND v.time = k.time AND v.metric_id = k.metric_id
+    LIMIT 1
+) AS stored
 """
 BACKENDS = "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()"
 # The summary probe's sessions are the measurement's, not the system under test's.

@@ -14,6 +14,9 @@ from services.contracts.wire import Beacon
 QUEUE_NAME = "beacons"
 # The worker function that handles a batch of accepted beacons.
 BEACONS_RECEIVED = "services.workers.jobs.beacons_received"
+# Its jobs' RQ description (RQ would otherwise put the payload's repr there); the workers
+# also recognise by it the queued batches they may merge (services/workers/absorption.py).
+BEACONS_RECEIVED_DESCRIPTION = "beacons_received"
 # A beacon a batch could not store, parked by the workers in the failed registry (one
 # BeaconBatch of one beacon); `vitals jobs retry-failed` runs it again.
 BEACON_PARKED = "services.workers.jobs.beacon_parked"

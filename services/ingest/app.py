@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 
 from litestar import Litestar
 from litestar.datastructures import State
+from litestar.enums import ScopeType
+from litestar.types import (
+    HTTPScope,
+    LifeSpanReceive,
+    LifeSpanScope,
+    LifeSpanSend,
+    Receive,
+    Scope,
+    Send,
+)
 
 from services.contracts import key_registry
 from services.contracts.errors import EXCEPTION_HANDLERS
@@ -18,9 +29,10 @@ from services.contracts.request_ids import send_request_id
 from services.contracts.settings import Settings
 from services.ingest.access import KeyCache
 from services.ingest.backpressure import QueueDepth
-from services.ingest.beacon import beacon_router
+from services.ingest.beacon import receive_beacon
 from services.ingest.bots import load_parser
 from services.ingest.commit import GroupCommit, adaptive_linger
+from services.ingest.cors import BEACON_PATH, beacon_preflight
 from services.ingest.intake import Intake
 from services.ingest.ratelimit import RateLimiter
 from services.ingest.sdk_bundle import load_bundle, sdk_file
@@ -46,6 +58,25 @@ async def check_key_registry(state: State) -> None:
             "the key registry is missing from Redis (beacons get 503); the workers rebuild"
             " it from the database within seconds, or run `vitals keys sync`"
         )
+
+
+class IngestApp(Litestar):
+    """Litestar, with POST /v1/beacon answered ahead of its routing (beacon.py says why)."""
+
+    async def __call__(
+        self,
+        scope: Scope | LifeSpanScope,
+        receive: Receive | LifeSpanReceive,
+        send: Send | LifeSpanSend,
+    ) -> None:
+        if scope["type"] == ScopeType.HTTP and _is_beacon(cast("HTTPScope", scope)):
+            await receive_beacon(self.state, scope, receive, send)  # type: ignore[arg-type]
+            return
+        await super().__call__(scope, receive, send)
+
+
+def _is_beacon(scope: HTTPScope) -> bool:
+    return scope["method"] == "POST" and scope["path"] == BEACON_PATH
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -87,10 +118,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await app.state.redis.aclose()
             app.state.intake.close()  # the last summary of refused beacons
 
-    return Litestar(
+    return IngestApp(
         route_handlers=[
             health_router({"queue_redis": check_queue_redis, "key_registry": check_key_registry}),
-            beacon_router,
+            beacon_preflight,
             sdk_file,
             metrics,
         ],

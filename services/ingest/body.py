@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from functools import lru_cache
-from typing import Any
+from typing import cast
 
-from litestar import Request
-from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.types import HTTPScope, Receive
 
 from services.ingest.envelope import Envelope
 from services.ingest.rejections import Rejected
@@ -41,16 +41,45 @@ def _acceptable(content_type: str) -> bool:
     return media_type in MEDIA_TYPES and charset in CHARSETS
 
 
-async def read_body(request: Request[Any, Any, Any]) -> bytes:
-    """The body, refused past MAX_BODY_BYTES.
+class BodyReader:
+    """The request body, read when the intake gets to it (after the key check, so
+    strangers cannot make us read 64 KiB) and refused past MAX_BODY_BYTES: against the
+    announced Content-Length first, then against the bytes actually streamed, so a lying
+    or absent Content-Length (a chunked upload) is cut off at the limit too."""
 
-    The route sets `request_max_body_size`, and Litestar enforces it twice: against the
-    announced Content-Length before reading, and against the bytes actually streamed, so
-    a lying or absent Content-Length (chunked upload) is cut off at the limit too.
-    """
-    try:
-        return await request.body()
-    except RequestEntityTooLarge:
-        raise Rejected(
-            413, "payload_too_large", f"beacons are limited to {MAX_BODY_BYTES} bytes"
-        ) from None
+    def __init__(self, scope: HTTPScope, receive: Receive) -> None:
+        self._scope = scope
+        self._receive = receive
+
+    async def read(self) -> bytes:
+        if _announced_length(self._scope) > MAX_BODY_BYTES:
+            raise _too_large()
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                raise _incomplete()
+            chunk = cast("bytes", message.get("body", b""))
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise _too_large()
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+
+def _announced_length(scope: HTTPScope) -> int:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            with suppress(ValueError):  # the server refuses a malformed one before us
+                return int(value)
+    return 0
+
+
+def _too_large() -> Rejected:
+    return Rejected(413, "payload_too_large", f"beacons are limited to {MAX_BODY_BYTES} bytes")
+
+
+def _incomplete() -> Rejected:
+    return Rejected(400, "incomplete_body", "the client went away before the body ended")

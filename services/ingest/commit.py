@@ -24,6 +24,7 @@ from rq.serializers import JSONSerializer
 
 from services.contracts.queue import (
     BEACONS_RECEIVED,
+    BEACONS_RECEIVED_DESCRIPTION,
     QUEUE_NAME,
     RETRY_INTERVALS_S,
     AcceptedBeacon,
@@ -40,7 +41,7 @@ JOB_TIMEOUT_S = 120  # a batch takes well under a second; a stuck job is killed 
 FAILURE_TTL_S = 30 * 24 * 3600  # failed batches stay for a month, to be inspected and re-run
 # The job's return value is a count nobody reads; keeping it would keep the whole payload.
 RESULT_TTL_S = 0
-JOB_DESCRIPTION = "beacons_received"  # RQ would otherwise put the payload's repr here
+JOB_DESCRIPTION = BEACONS_RECEIVED_DESCRIPTION
 
 
 class GroupCommit:

@@ -9,12 +9,10 @@ backpressure (503) and the group commit, after which alone the answer is 202.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import msgspec
 import redis
 import structlog
-from litestar import Request
 
 from services.contracts.bodies import UNREADABLE_JSON, unreadable_detail
 from services.contracts.key_registry import RegistryMissing
@@ -24,7 +22,7 @@ from services.contracts.settings import Settings
 from services.contracts.wire import Beacon, InvalidBeacon, decode
 from services.ingest.access import KeyCache, origin_allowed
 from services.ingest.backpressure import QueueDepth
-from services.ingest.body import check_content_headers, read_body
+from services.ingest.body import BodyReader, check_content_headers
 from services.ingest.bots import is_bot
 from services.ingest.commit import GroupCommit
 from services.ingest.envelope import Envelope
@@ -66,10 +64,11 @@ class Intake:
         self._telemetry = telemetry
         self._refusals = RefusalLog()
 
-    async def receive(self, request: Request[Any, Any, Any], envelope: Envelope) -> int:
-        """Admit one beacon request; the number of reports it carried, or Rejected."""
+    async def receive(self, query_key: str | None, envelope: Envelope, body: BodyReader) -> int:
+        """Admit one beacon request (`query_key`: its ?key=); the number of reports it
+        carried, or Rejected."""
         try:
-            return await self._receive(request, envelope)
+            return await self._receive(query_key, envelope, body)
         except Rejected as exc:
             self._telemetry.dropped(exc.code, exc.reports)
             if exc.status >= 500:
@@ -79,15 +78,15 @@ class Intake:
     def close(self) -> None:
         self._refusals.flush()
 
-    async def _receive(self, request: Request[Any, Any, Any], envelope: Envelope) -> int:
+    async def _receive(self, query_key: str | None, envelope: Envelope, reader: BodyReader) -> int:
         check_content_headers(envelope)
-        key = request.query_params.get("key") or envelope.key
+        key = query_key or envelope.key
         if not key:
             raise Rejected(401, "missing_key", "send the project key as ?key= or X-Vitals-Key")
         access = await self._access(key)
         if not origin_allowed(access, envelope.origin):
             raise Rejected(403, "origin_not_allowed", "this origin may not send to the project")
-        body = await read_body(request)
+        body = await reader.read()
         beacon = _decode(body)
         reports = len(beacon.reports)
         received_at = time.time() * 1000

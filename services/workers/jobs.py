@@ -16,6 +16,7 @@ import structlog
 from services.contracts.queue import BeaconBatch, decode_batch
 from services.contracts.redis_client import sync_redis
 from services.workers import counters, runtime, versions
+from services.workers.absorption import joining_waiting_jobs
 from services.workers.batches import Outcome, process_batch
 from services.workers.live import live_batches
 from services.workers.parking import GuiltyBeacon, error_of, park
@@ -26,20 +27,20 @@ log = structlog.get_logger()
 
 def beacons_received(payload: str) -> dict[str, object]:
     started = time.perf_counter()
-    batch = decode_batch(payload)
-    outcome = _store(batch)
-    if outcome.parked:
-        # Before the job succeeds: if parking fails the job is retried, and re-storing
-        # what committed changes nothing.
-        jobs = park(sync_redis(runtime.current().settings), outcome.parked)
-        for parked, job_id in zip(outcome.parked, jobs, strict=True):
-            log.warning(
-                "beacon_parked",
-                parked_job_id=job_id,
-                project_id=parked.accepted.project_id,
-                reason=parked.reason,
-                detail=parked.detail,
-            )
+    with joining_waiting_jobs(decode_batch(payload)) as batch:
+        outcome = _store(batch)
+        if outcome.parked:
+            # Before the job succeeds: if parking fails the job is retried, and re-storing
+            # what committed changes nothing.
+            jobs = park(sync_redis(runtime.current().settings), outcome.parked)
+            for parked, job_id in zip(outcome.parked, jobs, strict=True):
+                log.warning(
+                    "beacon_parked",
+                    parked_job_id=job_id,
+                    project_id=parked.accepted.project_id,
+                    reason=parked.reason,
+                    detail=parked.detail,
+                )
     counters.record(outcome)
     counters.BATCH_SECONDS.observe(time.perf_counter() - started)
     summary = outcome.summary()

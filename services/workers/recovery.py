@@ -24,6 +24,8 @@ from rq.job import JobStatus
 from rq.queue import Queue
 from rq.utils import as_text, current_timestamp, now
 
+from services.workers.absorption import release_orphans
+
 LOCK_KEY = "vitals:workers:recovery"
 LOCK_TTL_S = 5
 # A job dequeued but not started after this long belongs to a dead worker: a living one
@@ -40,6 +42,7 @@ def recover_interrupted(connection: Redis, queues: list[Queue]) -> None:
         for queue in queues:
             requeue_abandoned(queue)
             requeue_stuck_in_intermediate(queue)
+            release_orphans(queue)
     finally:
         connection.delete(LOCK_KEY)
 

@@ -468,3 +468,52 @@ async def _clear_of_window_edge() -> None:
     into_window = time.time() % WINDOW_S
     if into_window > WINDOW_S - 2:
         await asyncio.sleep(WINDOW_S - into_window + 0.05)
+
+
+class TestBareEndpoint:
+    """POST /v1/beacon is served ahead of Litestar's routing (services/ingest/beacon.py):
+    the edges Litestar used to handle are this code's to get right."""
+
+    async def test_other_methods_are_405_in_the_error_shape(self, ingest: Any) -> None:
+        """GET, PUT and DELETE on the beacon path are Litestar's 405, in the one error shape."""
+        for method in ("GET", "PUT", "DELETE"):
+            response = await ingest.request(method, "/v1/beacon")
+            assert response.status_code == 405, method
+            assert response.json()["error"] == "method_not_allowed"
+
+    async def test_the_first_key_of_the_query_counts_and_is_percent_decoded(
+        self, ingest: Any, redis_client: redis.asyncio.Redis, settings: Settings
+    ) -> None:
+        """?key= is read as a query string is: percent-decoded, the first of repeated keys wins."""
+        key = await publish_key(redis_client, project_id=12)
+        encoded = "".join(f"%{byte:02X}" for byte in key.encode())
+        response = await ingest.post(
+            f"/v1/beacon?other=1&key={encoded}&key=vk_wrong",
+            content=json.dumps(beacon("minimal")),
+            headers={"content-type": "text/plain;charset=UTF-8"},
+        )
+        assert response.status_code == 202, response.text
+        [accepted] = queued_beacons(settings)
+        assert accepted.project_id == 12
+
+    async def test_an_unexpected_error_is_a_logged_500_with_its_request_id(
+        self, ingest: Any, redis_client: redis.asyncio.Redis, settings: Settings
+    ) -> None:
+        """A bug nobody mapped: 500 internal_error with the id the X-Request-Id header carries,
+        the CORS headers kept so the page's script can read it, and nothing enqueued."""
+        key = await publish_key(redis_client, project_id=12)
+        intake = ingest.app.state.intake
+
+        async def broken_commit(*_: Any) -> None:
+            raise RuntimeError("a bug in the group commit")
+
+        intake._commit.commit = broken_commit  # a fault in our own code, not in a dependency
+        response = await post_beacon(
+            ingest, key, beacon("minimal"), headers={"origin": "https://shop.example"}
+        )
+        assert response.status_code == 500
+        body = response.json()
+        assert body["error"] == "internal_error"
+        assert body["request_id"] == response.headers["x-request-id"]
+        assert response.headers["access-control-allow-origin"] == "https://shop.example"
+        assert queued_jobs(settings) == []

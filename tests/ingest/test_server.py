@@ -8,6 +8,7 @@ import json
 import socket
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import redis.asyncio
 
@@ -17,6 +18,7 @@ from tests.ingest.conftest import (
     BROWSER_UA,
     SEND_BEACON_TYPE,
     beacon,
+    metric,
     publish_key,
     queued_beacons,
     queued_jobs,
@@ -108,3 +110,28 @@ class TestServedByUvicorn:
         status = await asyncio.to_thread(chunked_post, server.port, f"/v1/beacon?key={key}", chunks)
         assert status == 202
         assert len(queued_beacons(settings)) == 1
+
+    async def test_a_body_cut_off_by_a_disconnect_is_refused_and_counted(
+        self, server: ServiceProcess, settings: Settings, redis_client: redis.asyncio.Redis
+    ) -> None:
+        """The client goes away mid-body: no half beacon is decoded or enqueued, the refusal
+        is counted as a 400 (incomplete_body, answered into the void), and the server goes on."""
+        key = await publish_key(redis_client, project_id=12)
+        body = json.dumps(beacon("full")).encode()
+        head = (
+            f"POST /v1/beacon?key={key} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: {SEND_BEACON_TYPE}\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(head.encode() + body[:50])
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            for _ in range(50):  # the server notices the disconnect asynchronously
+                if await metric(client, "vitals_ingest_responses_total", status="400") == 1:
+                    break
+                await asyncio.sleep(0.1)
+            assert await metric(client, "vitals_ingest_responses_total", status="400") == 1
+            assert queued_jobs(settings) == []
+            response = await client.post(
+                f"/v1/beacon?key={key}", content=body, headers={"content-type": SEND_BEACON_TYPE}
+            )
+            assert response.status_code == 202
