@@ -20,7 +20,9 @@ STORED_REPORTS = "SELECT coalesce(sum(samples), 0) FROM vitals_daily WHERE proje
 # Which of these (time origin, metric id) keys are stored and visible to a reader now.
 # One primary-key probe per key: the LIMIT keeps the planner from flattening the lateral
 # into a hash join, which read the whole current chunk every poll (75 ms, 0.4 cores of
-# PostgreSQL taken from the system under test at 2,000 beacons/s).
+# PostgreSQL taken from the system under test at 2,000 beacons/s). Its connection has
+# JIT off, as the services' have (services/contracts/database.py): once the planner
+# costs the probe high, compiling it took ~0.5 s per poll and stalled whole runs.
 VISIBLE_KEYS = """
 SELECT k.metric_id
 FROM unnest($2::timestamptz[], $3::text[]) AS k(time, metric_id)
@@ -30,11 +32,17 @@ CROSS JOIN LATERAL (
     LIMIT 1
 ) AS stored
 """
+WATCHER_SETTINGS = {"jit": "off"}
 BACKENDS = "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()"
 # The summary probe's sessions are the measurement's, not the system under test's.
 PROBE = "vitals.query"
 _SYSTEM = BACKENDS + f" AND application_name NOT LIKE '{PROBE}%'"
 _PROBE = BACKENDS + f" AND application_name LIKE '{PROBE}%'"
+
+
+async def connect(database_url: str) -> asyncpg.Connection:
+    """The bench's own connection for the reads above."""
+    return await asyncpg.connect(database_url, server_settings=WATCHER_SETTINGS)
 
 
 async def stored_reports(connection: asyncpg.Connection, project_id: int) -> int:

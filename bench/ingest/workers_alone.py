@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-import asyncpg
 import redis.asyncio
 
 from bench.ingest import observe
@@ -61,7 +60,7 @@ async def _drain_once(
     )
     expected = beacons * REPORTS_PER_BEACON
     client = redis.asyncio.Redis.from_url(bench.settings.redis_url)
-    connection = await asyncpg.connect(bench.settings.database_url)
+    connection = await observe.connect(bench.settings.database_url)
     window, redis_cpu = Window(), CpuMeter([env.redis_pid])
     processes = [start_worker(bench.settings, burst=True) for _ in range(workers)]
     worker_cpu, postgres_cpu = CpuMeter(), CpuMeter()
