@@ -59,9 +59,11 @@ class CpuMeter:
                 self._last[pid] = used
         self.history.append((time.time(), self.used_s()))
 
-    def used_s(self) -> float:
-        """Processes first seen after the start count from zero."""
-        return sum(last - self._baseline.get(pid, 0.0) for pid, last in self._last.items())
+    def used_s(self, pids: Iterable[int] | None = None) -> float:
+        """Of every process seen, or of `pids`; processes first seen after the start count
+        from zero."""
+        chosen = self._last if pids is None else {p: self._last.get(p, 0.0) for p in pids}
+        return sum(last - self._baseline.get(pid, 0.0) for pid, last in chosen.items())
 
 
 def machine_busy_s() -> float:
