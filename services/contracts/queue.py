@@ -17,6 +17,10 @@ BEACONS_RECEIVED = "services.workers.jobs.beacons_received"
 # Its jobs' RQ description (RQ would otherwise put the payload's repr there); the workers
 # also recognise by it the queued batches they may merge (services/workers/absorption.py).
 BEACONS_RECEIVED_DESCRIPTION = "beacons_received"
+# A field ingest adds to each such job's RQ hash: how many beacons it holds, which the
+# workers' claim reads without decoding the payload.
+BEACONS_FIELD = "vitals_beacons"
+MAX_BATCH_BEACONS = 500  # a group commit's cap: one COPY's worth for a worker, ~2,500 reports
 # A beacon a batch could not store, parked by the workers in the failed registry (one
 # BeaconBatch of one beacon); `vitals jobs retry-failed` runs it again.
 BEACON_PARKED = "services.workers.jobs.beacon_parked"

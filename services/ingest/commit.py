@@ -23,8 +23,10 @@ from rq import Queue, Retry
 from rq.serializers import JSONSerializer
 
 from services.contracts.queue import (
+    BEACONS_FIELD,
     BEACONS_RECEIVED,
     BEACONS_RECEIVED_DESCRIPTION,
+    MAX_BATCH_BEACONS,
     QUEUE_NAME,
     RETRY_INTERVALS_S,
     AcceptedBeacon,
@@ -35,7 +37,6 @@ from services.contracts.settings import Settings
 from services.ingest.backpressure import QueueDepth
 from services.ingest.coalescer import Coalescer
 
-MAX_BATCH_BEACONS = 500  # one COPY's worth for a worker; ~2,500 reports
 MAX_JOB_BYTES = 1024 * 1024  # bounds a job's size whatever the beacons' sizes
 JOB_TIMEOUT_S = 120  # a batch takes well under a second; a stuck job is killed and retried
 FAILURE_TTL_S = 30 * 24 * 3600  # failed batches stay for a month, to be inspected and re-run
@@ -73,17 +74,21 @@ class GroupCommit:
 
     async def _flush(self, items: list[tuple[AcceptedBeacon, int]]) -> list[None]:
         started = time.perf_counter()
-        payloads = [encode_batch(BeaconBatch(beacons=chunk)).decode() for chunk in _chunks(items)]
+        jobs = [
+            (encode_batch(BeaconBatch(beacons=chunk)).decode(), len(chunk))
+            for chunk in _chunks(items)
+        ]
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._enqueue, payloads)
+        await loop.run_in_executor(self._executor, self._enqueue, jobs)
         self._observe(len(items), time.perf_counter() - started)
         return [None] * len(items)
 
-    def _enqueue(self, payloads: list[str]) -> None:
+    def _enqueue(self, jobs: list[tuple[str, int]]) -> None:
+        """(payload, beacons) pairs, written in one MULTI."""
         retry = Retry(max=len(RETRY_INTERVALS_S), interval=list(RETRY_INTERVALS_S))
         with self._redis.pipeline(transaction=True) as pipe:
-            for payload in payloads:
-                self._queue.enqueue_call(
+            for payload, beacons in jobs:
+                job = self._queue.enqueue_call(
                     BEACONS_RECEIVED,
                     args=(payload,),
                     timeout=JOB_TIMEOUT_S,
@@ -93,6 +98,7 @@ class GroupCommit:
                     description=JOB_DESCRIPTION,
                     pipeline=pipe,
                 )
+                pipe.hset(job.key, BEACONS_FIELD, beacons)  # read by the workers' claim
             pipe.execute()
 
 

@@ -12,7 +12,7 @@ import redis.asyncio
 
 from services.contracts import key_registry as registry
 from services.contracts.keys import ProjectAccess, key_hash
-from services.contracts.queue import BEACONS_RECEIVED, RETRY_INTERVALS_S
+from services.contracts.queue import BEACONS_FIELD, BEACONS_RECEIVED, RETRY_INTERVALS_S
 from services.contracts.settings import Settings
 from services.contracts.wire import decode
 from services.ingest.body import MAX_BODY_BYTES
@@ -47,6 +47,8 @@ class TestAccepted:
         jobs = queued_jobs(settings)
         assert len(jobs) == 1
         assert jobs[0].func_name == BEACONS_RECEIVED
+        # The count the workers' claim reads (services/workers/absorption.py).
+        assert await redis_client.hget(jobs[0].key, BEACONS_FIELD) == b"1"
         [accepted] = queued_beacons(settings)
         assert accepted.beacon == decode(json.dumps(body).encode())
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 
 import asyncpg
+import msgspec
 from rq import Queue, Retry
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from services.contracts.queue import (
+    BEACONS_FIELD,
     BEACONS_RECEIVED,
     QUEUE_NAME,
     RETRY_INTERVALS_S,
     AcceptedBeacon,
     BeaconBatch,
+    decode_batch,
     encode_batch,
 )
 from services.contracts.redis_client import sync_redis
@@ -157,14 +161,21 @@ async def create_project(
 
 
 def enqueue_like_ingest(settings: Settings, body: str, retry: Retry | None = None) -> Job:
-    """Enqueue a batch with the options ingest's group commit uses."""
+    """Enqueue a batch with the options and the beacon count ingest's group commit writes
+    (a body that does not decode gets no count, as a full job would count)."""
     queue = Queue(QUEUE_NAME, connection=sync_redis(settings), serializer=JSONSerializer)
-    return queue.enqueue_call(
-        BEACONS_RECEIVED,
-        args=(body,),
-        timeout=JOB_TIMEOUT_S,
-        result_ttl=RESULT_TTL_S,
-        failure_ttl=FAILURE_TTL_S,
-        retry=retry or Retry(max=len(RETRY_INTERVALS_S), interval=list(RETRY_INTERVALS_S)),
-        description=JOB_DESCRIPTION,
-    )
+    with queue.connection.pipeline() as pipe:
+        job = queue.enqueue_call(
+            BEACONS_RECEIVED,
+            args=(body,),
+            timeout=JOB_TIMEOUT_S,
+            result_ttl=RESULT_TTL_S,
+            failure_ttl=FAILURE_TTL_S,
+            retry=retry or Retry(max=len(RETRY_INTERVALS_S), interval=list(RETRY_INTERVALS_S)),
+            description=JOB_DESCRIPTION,
+            pipeline=pipe,
+        )
+        with contextlib.suppress(msgspec.ValidationError, msgspec.DecodeError):
+            pipe.hset(job.key, BEACONS_FIELD, len(decode_batch(body).beacons))
+        pipe.execute()
+    return job

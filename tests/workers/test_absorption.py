@@ -16,12 +16,13 @@ from rq import Queue, Retry
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from services.contracts.queue import QUEUE_NAME
+from services.contracts.queue import BEACONS_FIELD, MAX_BATCH_BEACONS, QUEUE_NAME
 from services.contracts.redis_client import sync_redis
 from services.contracts.settings import Settings
 from services.workers.absorption import (
     ABSORBED_KEY,
     ALONE_FIELD,
+    MAX_CLAIMED_BEACONS,
     OWNERS_KEY,
     claim,
     give_back,
@@ -165,6 +166,23 @@ class TestClaim:
         enqueue_like_ingest(settings, payload(batch()))
         assert claim(queue, "another-owner").jobs == []
         assert queued_ids(settings)[0] == other_kind.id
+
+    async def test_a_claim_stops_before_the_beacon_bound(self, settings: Settings) -> None:
+        """Claimed jobs carry at most MAX_CLAIMED_BEACONS beacons by ingest's counts; a job
+        without a count counts as a full one."""
+        queue = beacons_queue(settings)
+        jobs = [enqueue_like_ingest(settings, payload(batch())) for _ in range(4)]
+        for job in jobs[:3]:
+            queue.connection.hset(job.key, BEACONS_FIELD, MAX_CLAIMED_BEACONS * 2 // 5)
+        assert [j.id for j in claim(queue, "owner").jobs] == [jobs[0].id, jobs[1].id]
+        queue.empty()
+        uncounted = enqueue_like_ingest(settings, payload(batch()))
+        queue.connection.hdel(uncounted.key, BEACONS_FIELD)
+        assert MAX_CLAIMED_BEACONS < 3 * MAX_BATCH_BEACONS
+        more = [enqueue_like_ingest(settings, payload(batch())) for _ in range(2)]
+        for job in more:
+            queue.connection.hdel(job.key, BEACONS_FIELD)
+        assert [j.id for j in claim(queue, "other").jobs] == [uncounted.id, more[0].id]
 
     async def test_given_back_jobs_return_to_the_front_and_are_never_claimed_again(
         self, settings: Settings
