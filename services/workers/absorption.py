@@ -52,11 +52,9 @@ OWNERS_KEY = "vitals:absorbed:owners"
 # A hash field of ours on the RQ job: never absorb it again (it was given back).
 ALONE_FIELD = "vitals_alone"
 # Bounds one transaction by the beacons claimed besides the owner's: jobs of 500 beacons
-# cost the workers less than half as much a report as jobs of 128, and far bigger ones
-# gain little but hold rollup rows locked longer (two workers draining a backlog of
-# 500-beacon jobs stored 19,360 reports/s when a claim could take ~11,000 beacons, as a
-# byte bound allowed, against 34,866 without merging). Ingest writes each job's count
-# (BEACONS_FIELD); a job without one counts as a full one.
+# already cost the workers less than half as much a report as jobs of 128, and bigger
+# transactions gain little more while they hold rollup rows locked (and memory) longer.
+# Ingest writes each job's count (BEACONS_FIELD); a job without one counts as a full one.
 MAX_CLAIMED_BEACONS = 1_000
 MAX_CLAIMED_JOBS = 64
 

@@ -1,5 +1,8 @@
 """RQ job functions, named for what happened. Ingest reaches them by dotted path.
 
+A batch job also stores, in its one transaction, the batches still queued behind it
+(absorption.py): the workers' cost is mostly per transaction.
+
 Jobs raise on any failure that is not one beacon's own data (a payload that does not
 decode, a lost database, a timeout): RQ records the exception, retries with the job's
 `Retry` and finally parks it in the failed registry, from which `vitals jobs
