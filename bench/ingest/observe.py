@@ -22,7 +22,9 @@ STORED_REPORTS = "SELECT coalesce(sum(samples), 0) FROM vitals_daily WHERE proje
 # into a hash join, which read the whole current chunk every poll (75 ms, 0.4 cores of
 # PostgreSQL taken from the system under test at 2,000 beacons/s). Its connection has
 # JIT off, as the services' have (services/contracts/database.py): once the planner
-# costs the probe high, compiling it took ~0.5 s per poll and stalled whole runs.
+# costs the probe high, compiling it took ~0.5 s per poll and stalled whole runs. And
+# sequential scans off: until autovacuum first analyses the run's new chunk, the planner
+# takes it for empty and may scan it whole per key.
 VISIBLE_KEYS = """
 SELECT k.metric_id
 FROM unnest($2::timestamptz[], $3::text[]) AS k(time, metric_id)
@@ -32,7 +34,7 @@ CROSS JOIN LATERAL (
     LIMIT 1
 ) AS stored
 """
-WATCHER_SETTINGS = {"jit": "off"}
+WATCHER_SETTINGS = {"jit": "off", "enable_seqscan": "off"}
 BACKENDS = "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()"
 # The summary probe's sessions are the measurement's, not the system under test's.
 PROBE = "vitals.query"
