@@ -20,7 +20,7 @@ import msgspec
 import redis
 import redis.asyncio
 from prometheus_client.parser import text_string_to_metric_families
-from rq import Queue, Retry
+from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.intermediate_queue import IntermediateQueue
 from rq.job import Job
@@ -29,10 +29,9 @@ from rq.serializers import JSONSerializer
 
 from services.cli import catalog
 from services.contracts import key_registry as registry
-from services.contracts.queue import BEACONS_RECEIVED, QUEUE_NAME, RETRY_INTERVALS_S
+from services.contracts.queue import QUEUE_NAME
 from services.contracts.redis_client import async_redis, sync_redis
 from services.contracts.settings import Settings
-from services.ingest.commit import FAILURE_TTL_S, JOB_DESCRIPTION, JOB_TIMEOUT_S, RESULT_TTL_S
 from tests.support.ops import OPS_HEADERS
 from tests.support.processes import (
     ROOT,
@@ -222,24 +221,6 @@ def fetch_job(settings: Settings, job_id: str) -> Job | None:
         return None
     finally:
         connection.close()
-
-
-def enqueue_like_ingest(
-    settings: Settings, payload: str, retry: Retry | None = None, *, at_front: bool = False
-) -> Job:
-    """A job with the options ingest's group commit gives every batch."""
-    connection = sync_redis(settings)
-    queue = Queue(QUEUE_NAME, connection=connection, serializer=JSONSerializer)
-    return queue.enqueue_call(
-        BEACONS_RECEIVED,
-        args=(payload,),
-        timeout=JOB_TIMEOUT_S,
-        result_ttl=RESULT_TTL_S,
-        failure_ttl=FAILURE_TTL_S,
-        retry=retry or Retry(max=len(RETRY_INTERVALS_S), interval=list(RETRY_INTERVALS_S)),
-        description=JOB_DESCRIPTION,
-        at_front=at_front,
-    )
 
 
 def vitals_cli(settings: Settings, *args: str) -> str:

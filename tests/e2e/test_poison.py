@@ -36,7 +36,6 @@ from tests.e2e.ledger import ACCEPTED, assert_stored_as_accepted, keys_of
 from tests.e2e.stack import (
     Stack,
     drain,
-    enqueue_like_ingest,
     eventually,
     open_project,
     queue_state,
@@ -46,6 +45,7 @@ from tests.e2e.stack import (
 )
 from tests.e2e.traffic import Traffic
 from tests.support.processes import ServiceProcess
+from tests.workers.factories import enqueue_like_ingest
 
 FAILED_BATCHES = "vitals_worker_batches_total"
 # Retries shortened from ingest's 1+5+15+60+300 s, so the poison is parked within seconds.

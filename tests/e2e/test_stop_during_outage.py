@@ -22,7 +22,6 @@ from services.contracts.settings import Settings
 from tests.e2e.stack import (
     QUEUE_KEY,
     drain,
-    enqueue_like_ingest,
     eventually,
     fetch_job,
     queue_state,
@@ -34,7 +33,7 @@ from tests.support.ops import OPS_HEADERS
 from tests.support.postgres import PostgresServer
 from tests.support.processes import ServiceProcess, worker_service
 from tests.workers.conftest import assert_rollups_exact
-from tests.workers.factories import batch, create_project, page_view, payload
+from tests.workers.factories import batch, create_project, enqueue_like_ingest, page_view, payload
 
 LIVENESS_S = 60.0
 DOWN_GAUGE = "vitals_worker_dependency_down_seconds"

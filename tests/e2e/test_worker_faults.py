@@ -24,7 +24,6 @@ from tests.e2e.stack import (
     Stack,
     accepted_by_ingest,
     drain,
-    enqueue_like_ingest,
     eventually,
     fetch_job,
     lock_waiters,
@@ -33,6 +32,7 @@ from tests.e2e.stack import (
     worker_outcomes,
 )
 from tests.e2e.traffic import Traffic, re_report
+from tests.workers.factories import enqueue_like_ingest
 
 # Holding this lock stops a worker at its batch's last statement (the daily rollup), with
 # raw rows and hourly rollups written in its open transaction.

@@ -160,7 +160,9 @@ async def create_project(
     return project_id
 
 
-def enqueue_like_ingest(settings: Settings, body: str, retry: Retry | None = None) -> Job:
+def enqueue_like_ingest(
+    settings: Settings, body: str, retry: Retry | None = None, *, at_front: bool = False
+) -> Job:
     """Enqueue a batch with the options and the beacon count ingest's group commit writes
     (a body that does not decode gets no count, as a full job would count)."""
     queue = Queue(QUEUE_NAME, connection=sync_redis(settings), serializer=JSONSerializer)
@@ -173,6 +175,7 @@ def enqueue_like_ingest(settings: Settings, body: str, retry: Retry | None = Non
             failure_ttl=FAILURE_TTL_S,
             retry=retry or Retry(max=len(RETRY_INTERVALS_S), interval=list(RETRY_INTERVALS_S)),
             description=JOB_DESCRIPTION,
+            at_front=at_front,
             pipeline=pipe,
         )
         with contextlib.suppress(msgspec.ValidationError, msgspec.DecodeError):
