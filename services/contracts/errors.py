@@ -10,6 +10,7 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import Scope
 
 from services.contracts.request_ids import request_id_of
 
@@ -52,19 +53,22 @@ def _slug(status: int) -> str:
         return "error"
 
 
-def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    """A bug or an outage nobody mapped: logged with its traceback, answered with the id."""
-    request_id = request_id_of(request.scope)
+def unexpected_error(scope: Scope, method: str, path: str, exc: Exception) -> dict[str, Any]:
+    """A bug or an outage nobody mapped: logged with its traceback; the body answering it
+    carries the request id. Litestar's routes get it from `_unexpected`; ingest's bare
+    beacon endpoint calls it itself."""
+    request_id = request_id_of(scope)
     # A fresh logger: a module-level one is bound to the sink of its first use.
     structlog.get_logger().error(
-        "unhandled_error",
-        method=request.method,
-        path=request.url.path,
-        request_id=request_id,
-        exc_info=exc,
+        "unhandled_error", method=method, path=path, request_id=request_id, exc_info=exc
     )
-    body = {"error": "internal_error", "detail": "unexpected server error"}
-    return Response({**body, "request_id": request_id}, status_code=HTTP_500_INTERNAL_SERVER_ERROR)
+    detail = "unexpected server error"
+    return {"error": "internal_error", "detail": detail, "request_id": request_id}
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    body = unexpected_error(request.scope, request.method, request.url.path, exc)
+    return Response(body, status_code=HTTP_500_INTERNAL_SERVER_ERROR)
 
 
 ExceptionHandlers = MutableMapping[

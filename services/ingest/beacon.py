@@ -19,14 +19,14 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import msgspec
-import structlog
 from litestar.types import HTTPResponseStartEvent, HTTPScope, Receive, Send
 
+from services.contracts.errors import unexpected_error
 from services.contracts.request_ids import HEADER as REQUEST_ID_HEADER
 from services.contracts.request_ids import request_id_of
 from services.ingest.body import BodyReader
-from services.ingest.cors import cors_headers
-from services.ingest.envelope import Envelope, envelope_of
+from services.ingest.cors import BEACON_PATH, cors_headers
+from services.ingest.envelope import envelope_of
 from services.ingest.rejections import Rejected
 
 _encode = msgspec.json.Encoder().encode
@@ -47,7 +47,7 @@ async def receive_beacon(state: Any, scope: HTTPScope, receive: Receive, send: S
         body: dict[str, Any] = {"error": exc.code, "detail": exc.detail}
         headers.update(exc.headers)
     except Exception as exc:
-        status, body = 500, _unexpected(scope, envelope, exc)
+        status, body = 500, unexpected_error(scope, "POST", BEACON_PATH, exc)
     else:
         status, body = 202, {"accepted": reports}
     state.telemetry.response(status)
@@ -62,25 +62,6 @@ def _query_key(scope: HTTPScope) -> str | None:
         if name == "key":
             return value
     return None
-
-
-def _unexpected(scope: HTTPScope, envelope: Envelope, exc: Exception) -> dict[str, Any]:
-    """A bug or an outage nobody mapped: logged with its traceback, answered with the id
-    (as contracts/errors.py does for Litestar's routes)."""
-    request_id = request_id_of(scope)
-    structlog.get_logger().error(
-        "unhandled_error",
-        method=scope["method"],
-        path=scope["path"],
-        request_id=request_id,
-        origin=envelope.origin,
-        exc_info=exc,
-    )
-    return {
-        "error": "internal_error",
-        "detail": "unexpected server error",
-        "request_id": request_id,
-    }
 
 
 async def _respond(
