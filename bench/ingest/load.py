@@ -34,6 +34,7 @@ from bench.ingest.stats import latency_summary
 
 DRAIN_S = 10.0  # answers still missing this long after the last send count as lost
 LOOPBACK = "127.0.0.1"
+SLOW_S = 0.25  # issue 16's ingest p99 target: each second counts the requests over it
 
 
 class HttpConnection(asyncio.Protocol):
@@ -45,12 +46,13 @@ class HttpConnection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.seq = -1  # the request in flight, -1 when idle
         self.due = 0.0
+        self.sent_at = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def send(self, seq: int, due: float, request: bytes) -> None:
-        self.seq, self.due = seq, due
+        self.seq, self.due, self.sent_at = seq, due, time.perf_counter()
         assert self.transport is not None
         self.transport.write(request)
 
@@ -88,6 +90,13 @@ class OpenLoop:
         self.tagged: list[tuple[int, float]] = []  # (seq, wall-clock time of its 202)
         self.max_backlog = 0
         self.started_at = 0.0
+        # Per second of due time: [answered, over SLOW_S, slowest, slowest from send to
+        # answer], to see when it was slow, and whether the server or a wait for a free
+        # connection here made it so.
+        self.seconds: collections.defaultdict[int, list[float]] = collections.defaultdict(
+            lambda: [0, 0, 0.0, 0.0]
+        )
+        self._start = 0.0
         self._idle: list[HttpConnection] = []
         self._backlog: collections.deque[tuple[int, float]] = collections.deque()
         self._answered = 0
@@ -101,7 +110,7 @@ class OpenLoop:
             )
             self._idle.append(connection)
         # perf_counter, not loop.time(): uvloop's clock ticks in whole milliseconds.
-        start = time.perf_counter() + 0.05
+        start = self._start = time.perf_counter() + 0.05
         self.started_at = time.time() + 0.05  # the same instant, on the wall clock
         sent = 0
         while sent < self.total:
@@ -134,7 +143,13 @@ class OpenLoop:
     def _answer(self, connection: HttpConnection, status: int) -> None:
         now = time.perf_counter()
         seq = connection.seq
-        self.latencies.append(now - connection.due)
+        latency = now - connection.due
+        self.latencies.append(latency)
+        second = self.seconds[int(connection.due - self._start)]
+        second[0] += 1
+        second[1] += latency > SLOW_S
+        second[2] = max(second[2], latency)
+        second[3] = max(second[3], now - connection.sent_at)
         self.statuses[status] += 1
         if status == 202 and seq % self.tag_every == 0:
             self.tagged.append((seq, time.time()))
@@ -182,6 +197,7 @@ def main() -> None:
         "max_backlog": generator.max_backlog,
         "cpu_s": usage.ru_utime + usage.ru_stime,
         "tagged": generator.tagged,
+        "seconds": [[s, *counts] for s, counts in sorted(generator.seconds.items())],
     }
     args.out.write_text(json.dumps(result))
 

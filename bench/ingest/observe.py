@@ -34,6 +34,13 @@ CROSS JOIN LATERAL (
     LIMIT 1
 ) AS stored
 """
+# Checkpoints force a full-page image into the WAL at each page's next change; when they
+# come every few seconds nearly every rollup change pays one (see README, "PostgreSQL").
+WAL_WRITTEN = """
+SELECT w.wal_bytes, w.wal_fpi,
+       b.checkpoints_timed + b.checkpoints_req AS checkpoints
+FROM pg_stat_wal w, pg_stat_bgwriter b
+"""
 WATCHER_SETTINGS = {"jit": "off", "enable_seqscan": "off"}
 BACKENDS = "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()"
 # The summary probe's sessions are the measurement's, not the system under test's.
@@ -66,6 +73,20 @@ async def backend_pids(
 ) -> list[int]:
     """The database sessions of the system under test, or of the summary probe."""
     return [row["pid"] for row in await connection.fetch(_PROBE if probe else _SYSTEM, database)]
+
+
+async def wal_written(connection: asyncpg.Connection) -> dict[str, float]:
+    """The server's WAL so far: bytes, full-page images, and checkpoints (all kinds)."""
+    row = await connection.fetchrow(WAL_WRITTEN)
+    assert row is not None  # one row always: both views are server-wide
+    return {key: float(value) for key, value in row.items()}
+
+
+async def delayed_fsyncs(client: redis.asyncio.Redis) -> int:
+    """Writes Redis held back because its background AOF fsync ran over 2 s (a slow disk
+    stalls every caller then: ingest's 202s wait on those writes)."""
+    info = await client.info("persistence")
+    return int(info.get("aof_delayed_fsync", 0))
 
 
 async def queue_depth(client: redis.asyncio.Redis) -> int:

@@ -13,7 +13,7 @@ import time
 
 from bench.ingest.beacons import USER_AGENTS, BeaconSet
 from services.contracts.queue import AcceptedBeacon
-from services.contracts.redis_client import sync_redis
+from services.contracts.redis_client import async_redis
 from services.contracts.settings import Settings
 from services.contracts.wire import decode
 from services.ingest.commit import GroupCommit
@@ -36,7 +36,8 @@ async def fill(
     settings: Settings, beacons: BeaconSet, project_id: int, *, total: int, job_beacons: int
 ) -> int:
     """Enqueue `total` beacons in jobs of `job_beacons`; returns the number of jobs."""
-    commit = GroupCommit(sync_redis(settings), timeout_s=30.0)
+    client = async_redis(settings)
+    commit = GroupCommit(client, timeout_s=30.0)
     jobs = 0
     try:
         for first in range(0, total, job_beacons):
@@ -48,4 +49,5 @@ async def fill(
             jobs += 1
     finally:
         await commit.aclose()
+        await client.aclose()
     return jobs

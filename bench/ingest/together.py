@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 import tempfile
+import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 import redis.asyncio
 
@@ -19,6 +21,7 @@ from bench.ingest import observe
 from bench.ingest.beacons import BeaconSet
 from bench.ingest.cpu import CpuMeter, Window, process_tree
 from bench.ingest.environment import DATABASE, BenchEnvironment
+from bench.ingest.load import SLOW_S
 from bench.ingest.processes import now_ms, run_load, start_ingest, start_worker
 from bench.ingest.report import say
 from bench.ingest.slices import at, cut, render
@@ -60,15 +63,20 @@ async def measure_together(
             f"{RATE:,} beacons/s ({r['accepted_per_s']:,.0f}/s accepted, ingest p99 "
             f"{r['ingest_p99_ms']:.0f} ms, statuses {r['statuses']}); "
             f"202→row lag p50 {r['lag_p50_s']:.2f} s, p95 {r['lag_p95_s']:.2f} s, "
-            f"p99 {r['lag_p99_s']:.2f} s "
+            f"p99 {r['lag_p99_s']:.2f} s; {r['ingest_slow_seconds']:.0f} seconds had an "
+            f"answer over {SLOW_S * 1000:.0f} ms "
             f"({r['tags_unseen']:.0f} of {r['tags']:.0f} tagged never seen); queue "
             f"{r['queue_growth_jobs_per_s']:+.1f} jobs/s, max {r['queue_max']:.0f}, "
             f"{r['queue_at_end']:.0f} when sending stopped; {r['beacons_per_job']:.1f} "
-            f"beacons/job; the system under test used {r['cores_used']:.2f} cores (ingest "
+            f"beacons/job written in {r['commit_ms']:.1f} ms on average; the system under "
+            f"test used {r['cores_used']:.2f} cores (ingest "
             f"{r['ingest_cores']:.2f}, workers {r['workers_cores']:.2f}, Redis "
             f"{r['redis_cores']:.2f}, PostgreSQL {r['postgres_cores']:.2f}), "
             f"other processes {r['other_cores_busy']:.2f} cores; summary asked meanwhile "
-            f"p95 {r['summary_p95_ms']:.1f} ms (the probe took {r['probe_cores']:.2f} cores)"
+            f"p95 {r['summary_p95_ms']:.1f} ms (the probe took {r['probe_cores']:.2f} cores); "
+            f"WAL {r['wal_bytes_per_report']:,.0f} bytes and {r['wal_fpi_per_report']:.2f} "
+            f"page images a report, {r['checkpoints']:.0f} checkpoints; Redis delayed "
+            f"{r['redis_delayed_fsyncs']:.0f} AOF writes behind a slow fsync"
         )
     figures = [key for key in results[0] if key != "statuses"]
     medians = {key: median([r[key] for r in results]) for key in figures}
@@ -94,6 +102,8 @@ async def _run_once(env: BenchEnvironment, run: str, duration_s: float) -> dict[
         with tempfile.TemporaryDirectory() as directory:
             out = Path(directory) / "load.json"
             window, cpu = Window(), CpuMeter([*services, env.redis_pid])
+            wal_before = await observe.wal_written(connection)
+            delayed_before = await observe.delayed_fsyncs(client)
             load = run_load(
                 ingest.port, bench.key, run=run, origin_ms=beacons.origin_ms, rate=RATE,
                 duration_s=duration_s, connections=CONNECTIONS, tag_every=TAG_EVERY, out=out,
@@ -104,10 +114,12 @@ async def _run_once(env: BenchEnvironment, run: str, duration_s: float) -> dict[
                 processes=[*services, env.redis_pid], cpu=cpu,
             )  # fmt: skip
             timeline, sent = await watcher.watch(load, out)
+        wal = await _wal(connection, wal_before, timeline)
+        delayed_fsyncs = await observe.delayed_fsyncs(client) - delayed_before
         probe_backends = await observe.backend_pids(connection, DATABASE, probe=True)
         probe_cpu.sample([probe.pid, *probe_backends])
         machine = window.close(cpu.used_s() + probe_cpu.used_s() + float(sent["cpu_s"]))
-        beacons_per_job = _beacons_per_job(ingest.url)
+        commits = _group_commits(ingest.url)
     finally:
         await probe.stop()
         for worker in workers:
@@ -118,17 +130,39 @@ async def _run_once(env: BenchEnvironment, run: str, duration_s: float) -> dict[
     slice_s = max(30.0, sent["sent_within_s"] / SLICES)
     for line in render(cut(sent, timeline, cpu.history, probe.samples, slice_s)):
         say(line)
+    started = time.strftime("%H:%M:%S", time.gmtime(sent["started_at"]))
+    say(
+        f"seconds (from {started} UTC) with an answer over {SLOW_S * 1000:.0f} ms: "
+        f"{_stretches(sent['seconds'])}"
+    )
     return {
         **_rates(sent, timeline),
         **_lags(sent, timeline),
         **_queue(sent, timeline),
-        "beacons_per_job": beacons_per_job,
+        **wal,
+        "redis_delayed_fsyncs": delayed_fsyncs,
+        "ingest_slow_seconds": sum(1 for c in sent["seconds"] if c[3] > SLOW_S),
+        **commits,
         "cores_used": cpu.used_s() / machine["wall_s"],
         **_cores_by_part(cpu, machine["wall_s"], ingest_pids, worker_pids, env.redis_pid),
         "other_cores_busy": machine["other_cores_busy"],
         "summary_p95_ms": percentile([seconds for _, seconds in probe.samples], 0.95) * 1000,
         "summary_failures": probe.failures,
         "probe_cores": probe_cpu.used_s() / machine["wall_s"],
+    }
+
+
+async def _wal(
+    connection: asyncpg.Connection, before: dict[str, float], timeline: Timeline
+) -> dict[str, float]:
+    """WAL per report stored while the run lasted, and how much of it was page images."""
+    after = await observe.wal_written(connection)
+    stored = timeline.stored[-1][1] - timeline.stored[0][1] if timeline.stored else 0
+    written = after["wal_bytes"] - before["wal_bytes"]
+    return {
+        "wal_bytes_per_report": written / max(1, stored),
+        "wal_fpi_per_report": (after["wal_fpi"] - before["wal_fpi"]) / max(1, stored),
+        "checkpoints": after["checkpoints"] - before["checkpoints"],
     }
 
 
@@ -190,13 +224,37 @@ def _slope(points: list[tuple[float, int]]) -> float:
     return covariance / variance if variance else math.nan
 
 
-def _beacons_per_job(ingest_url: str) -> float:
-    """Mean group-commit size, from ingest's own histogram."""
+def _stretches(seconds: list[list[float]]) -> str:
+    """The slow seconds as stretches, "31-58 (837 ms; 95 ms once sent)", to line them up
+    with the servers' logs (second 0 is the run's start). "Once sent" leaves out the wait
+    for a free connection: what the server itself took at most."""
+    stretches: list[list[list[float]]] = []
+    for second in (c for c in seconds if c[3] > SLOW_S):
+        if stretches and second[0] == stretches[-1][-1][0] + 1:
+            stretches[-1].append(second)
+        else:
+            stretches.append([second])
+    return (
+        ", ".join(
+            (f"{s[0][0]:.0f}" if len(s) == 1 else f"{s[0][0]:.0f}-{s[-1][0]:.0f}")
+            + f" ({max(c[3] for c in s) * 1000:.0f} ms; "
+            f"{max(c[4] for c in s) * 1000:.0f} ms once sent)"
+            for s in stretches
+        )
+        or "none"
+    )
+
+
+def _group_commits(ingest_url: str) -> dict[str, float]:
+    """Mean group-commit size and time to write one, from ingest's own histograms."""
     text = httpx.get(ingest_url + "/metrics", headers=OPS_HEADERS, timeout=5).text
     values = {
         line.split()[0]: float(line.split()[1])
         for line in text.splitlines()
-        if line.startswith("vitals_ingest_batch_beacons_")
+        if line.startswith("vitals_ingest_batch_")
     }
-    count = values.get("vitals_ingest_batch_beacons_count", 0)
-    return values.get("vitals_ingest_batch_beacons_sum", 0) / count if count else math.nan
+    count = values.get("vitals_ingest_batch_beacons_count", 0) or math.nan
+    return {
+        "beacons_per_job": values.get("vitals_ingest_batch_beacons_sum", 0) / count,
+        "commit_ms": values.get("vitals_ingest_batch_seconds_sum", 0) / count * 1000,
+    }

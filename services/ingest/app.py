@@ -24,7 +24,7 @@ from services.contracts.errors import EXCEPTION_HANDLERS
 from services.contracts.health import NotReady, health_router
 from services.contracts.logging import configure_logging
 from services.contracts.ops import ops_token
-from services.contracts.redis_client import async_redis, sync_redis
+from services.contracts.redis_client import async_redis
 from services.contracts.request_ids import send_request_id
 from services.contracts.settings import Settings
 from services.ingest.access import KeyCache
@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         )
         limiter = RateLimiter(app.state.redis, timeout_s=timeout_s)
         commit = GroupCommit(
-            sync_redis(settings),
+            app.state.redis,
             timeout_s=timeout_s,
             observe=telemetry.batch,
             linger_s=adaptive_linger(settings, depth),

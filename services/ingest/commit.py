@@ -7,18 +7,22 @@ batch gets 503: nothing is ever acknowledged that is not in Redis. (A request th
 out while its write was in flight may still have been written; workers upsert by
 (project, time origin, metric id), so the client's retry is harmless.)
 
-RQ's Queue is synchronous, so the write runs on a small thread pool of its own with the
-sync Redis client; one thread hop per batch, not per beacon, keeps this off the loop.
+RQ's Queue is synchronous, but given a pipeline its enqueue only buffers commands there.
+So RQ records a flush's writes on a pipeline that is never executed, and the event loop
+sends them with the asyncio client. They used to be sent from a thread: under load the
+thread waited for the GIL at each of its socket calls (5 ms turns against a busy loop),
+one flush took tens of milliseconds, and with a single flush in flight, ingest stopped
+keeping up while its core was still a quarter idle (issue 16: ingest p99 of seconds).
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import redis
+import redis.asyncio
 from rq import Queue, Retry
 from rq.serializers import JSONSerializer
 
@@ -43,12 +47,16 @@ FAILURE_TTL_S = 30 * 24 * 3600  # failed batches stay for a month, to be inspect
 # The job's return value is a count nobody reads; keeping it would keep the whole payload.
 RESULT_TTL_S = 0
 JOB_DESCRIPTION = BEACONS_RECEIVED_DESCRIPTION
+# RQ's Queue wants a synchronous connection, and only ever uses it here to make pipelines
+# that record. One that cannot connect anywhere: a write RQ made outside the pipeline
+# would fail loudly instead of reaching some Redis.
+RECORDER = redis.Redis(unix_socket_path="/nonexistent/vitals-ingest-rq-recorder")
 
 
 class GroupCommit:
     def __init__(
         self,
-        client: redis.Redis,
+        client: redis.asyncio.Redis,
         *,
         timeout_s: float,
         observe: Callable[[int, float], None] = lambda beacons, seconds: None,
@@ -56,9 +64,7 @@ class GroupCommit:
     ) -> None:
         self._redis = client
         self._observe = observe
-        self._queue = Queue(QUEUE_NAME, connection=client, serializer=JSONSerializer)
-        # Two threads: a write stuck until its socket timeout does not hold up the next.
-        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest-enqueue")
+        self._queue = Queue(QUEUE_NAME, connection=RECORDER, serializer=JSONSerializer)
         self._coalescer: Coalescer[tuple[AcceptedBeacon, int], None] = Coalescer(
             self._flush, max_items=MAX_BATCH_BEACONS, timeout_s=timeout_s, linger_s=linger_s
         )
@@ -69,24 +75,26 @@ class GroupCommit:
 
     async def aclose(self) -> None:
         await self._coalescer.aclose()
-        self._executor.shutdown(wait=True)
-        self._redis.close()
 
     async def _flush(self, items: list[tuple[AcceptedBeacon, int]]) -> list[None]:
         started = time.perf_counter()
+        if self._queue.redis_server_version is None:  # RQ would ask through the recorder
+            self._queue.redis_server_version = await _server_version(self._redis)
         jobs = [
             (encode_batch(BeaconBatch(beacons=chunk)).decode(), len(chunk))
             for chunk in _chunks(items)
         ]
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._enqueue, jobs)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for args, options in self._record(jobs):
+                pipe.execute_command(*args, **options)
+            await pipe.execute()
         self._observe(len(items), time.perf_counter() - started)
         return [None] * len(items)
 
-    def _enqueue(self, jobs: list[tuple[str, int]]) -> None:
-        """(payload, beacons) pairs, written in one MULTI."""
+    def _record(self, jobs: list[tuple[str, int]]) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+        """The commands that enqueue (payload, beacons) pairs, for one MULTI."""
         retry = Retry(max=len(RETRY_INTERVALS_S), interval=list(RETRY_INTERVALS_S))
-        with self._redis.pipeline(transaction=True) as pipe:
+        with RECORDER.pipeline(transaction=True) as pipe:
             for payload, beacons in jobs:
                 job = self._queue.enqueue_call(
                     BEACONS_RECEIVED,
@@ -99,7 +107,7 @@ class GroupCommit:
                     pipeline=pipe,
                 )
                 pipe.hset(job.key, BEACONS_FIELD, beacons)  # read by the workers' claim
-            pipe.execute()
+            return list(pipe.command_stack)
 
 
 def adaptive_linger(settings: Settings, depth: QueueDepth) -> Callable[[], float]:
@@ -116,6 +124,14 @@ def adaptive_linger(settings: Settings, depth: QueueDepth) -> Callable[[], float
         return settings.commit_linger_s
 
     return linger_s
+
+
+async def _server_version(client: redis.asyncio.Redis) -> tuple[int, int, int]:
+    """As RQ reads it: the first three numbers of INFO's redis_version."""
+    info = await client.info("server")
+    numbers = [int(part) for part in str(info["redis_version"]).split(".")[:3]]
+    major, minor, patch = [*numbers, 0, 0, 0][:3]
+    return major, minor, patch
 
 
 def _chunks(items: list[tuple[AcceptedBeacon, int]]) -> list[list[AcceptedBeacon]]:

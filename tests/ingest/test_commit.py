@@ -32,7 +32,7 @@ class TestGroupCommit:
         self, settings: Settings, redis_client: redis.asyncio.Redis
     ) -> None:
         """200 concurrent commits land in far fewer than 200 jobs, each beacon exactly once."""
-        commit = GroupCommit(redis.Redis.from_url(settings.redis_url), timeout_s=2.0)
+        commit = GroupCommit(redis.asyncio.Redis.from_url(settings.redis_url), timeout_s=2.0)
         try:
             await asyncio.gather(*(commit.commit(_accepted(i), 300) for i in range(200)))
         finally:
@@ -46,7 +46,7 @@ class TestGroupCommit:
         self, settings: Settings, redis_client: redis.asyncio.Redis
     ) -> None:
         """Beacons whose bodies add up past the job size cap go into several jobs, none lost."""
-        commit = GroupCommit(redis.Redis.from_url(settings.redis_url), timeout_s=2.0)
+        commit = GroupCommit(redis.asyncio.Redis.from_url(settings.redis_url), timeout_s=2.0)
         big = MAX_JOB_BYTES // 2 + 1
         try:
             await asyncio.gather(*(commit.commit(_accepted(i), big) for i in range(3)))
@@ -57,7 +57,7 @@ class TestGroupCommit:
 
     async def test_a_failed_write_fails_every_caller_of_the_batch(self, settings: Settings) -> None:
         """When Redis cannot be written, every beacon of the batch raises instead of returning."""
-        dead = redis.Redis.from_url(
+        dead = redis.asyncio.Redis.from_url(
             f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.2
         )
         commit = GroupCommit(dead, timeout_s=1.0)
@@ -74,7 +74,7 @@ class TestGroupCommit:
         self, settings: Settings, redis_client: redis.asyncio.Redis
     ) -> None:
         """Closing on shutdown flushes beacons already submitted, so none that were handed over is dropped."""
-        commit = GroupCommit(redis.Redis.from_url(settings.redis_url), timeout_s=2.0)
+        commit = GroupCommit(redis.asyncio.Redis.from_url(settings.redis_url), timeout_s=2.0)
         pending = [asyncio.ensure_future(commit.commit(_accepted(i), 300)) for i in range(5)]
         await asyncio.sleep(0)  # let them submit
         await commit.aclose()
@@ -83,7 +83,7 @@ class TestGroupCommit:
 
     async def test_commit_after_close_raises(self, settings: Settings) -> None:
         """A beacon arriving during shutdown is refused (the caller answers 503), not silently queued in memory."""
-        commit = GroupCommit(redis.Redis.from_url(settings.redis_url), timeout_s=2.0)
+        commit = GroupCommit(redis.asyncio.Redis.from_url(settings.redis_url), timeout_s=2.0)
         await commit.aclose()
         with pytest.raises(ConnectionError):
             await commit.commit(_accepted(0), 300)
