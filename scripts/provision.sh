@@ -233,7 +233,14 @@ shared_buffers = 512MB
 fsync = on
 CONF
   fi
-  if ! pg_run "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+  # Copied at every provision, so a change to the repository's file reaches an existing
+  # cluster too (a running one reloads it below; these settings need no restart).
+  cp "$ROOT/deploy/postgresql/write-path.conf" "$data/vitals-write-path.conf"
+  grep -q "^include_if_exists = 'vitals-write-path.conf'" "$data/postgresql.conf" ||
+    echo "include_if_exists = 'vitals-write-path.conf'" >>"$data/postgresql.conf"
+  if pg_run "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    pg_run "$PG_BIN/pg_ctl" -D "$data" reload >/dev/null
+  else
     log "starting PostgreSQL ($EDITION edition) on 127.0.0.1:$PG_PORT"
     pg_run "$PG_BIN/pg_ctl" -D "$data" -l "$PG_DIR/server.log" -w -t 60 start >/dev/null
   fi
