@@ -24,6 +24,7 @@ SELECT metric_id, count(*) FROM vitals WHERE metric_id LIKE $1 GROUP BY project_
 # The raw rows' own columns, and the page's route (rollups keep the route as `pages`
 # says it, as the Timescale edition's continuous aggregate joins it).
 RAW_COLUMN = {"page_id": "v.page_id", "device": "v.device", "route": "p.route",
+              "release": "coalesce(v.release, '')",
               "browser": "v.browser", "country": "v.country"}  # fmt: skip
 # Per key, held minus recounted samples; GROUP BY treats NULL keys (no country) as equal.
 MISMATCH = """
