@@ -28,6 +28,9 @@ const maxValue = (name: MetricName): number =>
  */
 export function createCollector(options: Options, send: Send) {
   const { route, beforeSend, debug } = options;
+  // Ingest refuses a release over 64 characters (the whole beacon): cut it here instead,
+  // by code point, so an emoji at the cut cannot leave half a surrogate pair.
+  const release = Array.from(options.release || '').slice(0, MAX_SHORT).join('') || undefined;
   // Ingest rejects a rate above 1; zero or below reports nothing.
   const sampleRate = Math.min(options.sampleRate ?? 1, 1);
   // Each page view's beacon in the making, or false when sampling left it out.
@@ -61,6 +64,7 @@ export function createCollector(options: Options, send: Send) {
         navigationId: String(metric.navigationId || '').slice(0, MAX_SHORT),
         // An empty template is none (the wire takes 1 to 256 characters); JSON drops undefined.
         route: template || undefined,
+        release,
         reports: [],
       };
       views.set(key, view);

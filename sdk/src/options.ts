@@ -14,6 +14,12 @@ export interface Options {
    * else one derived from the path).
    */
   route?: string | ((url: string) => string | null | undefined);
+  /**
+   * The release (deploy) the page runs, e.g. a git SHA or a version: every page view is
+   * counted for it, so a release can be compared with the one before. At most 64
+   * characters (longer is cut); empty or absent belongs to no release.
+   */
+  release?: string;
   /** Report soft navigations (SPA route changes) as page views of their own (Chromium). */
   reportSoftNavs?: boolean;
   /** Last look at each beacon: return it (changed or not) to send, or a falsy value to drop it. */

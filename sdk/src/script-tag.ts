@@ -19,6 +19,7 @@ if (script && data?.key) {
     endpoint: data.endpoint || new URL(script.src).origin,
     sampleRate: data.sampleRate ? Number(data.sampleRate) : 1,
     route: data.route,
+    release: data.release,
     reportSoftNavs: flag(data.softNavs),
     debug: flag(data.debug),
   });

@@ -78,6 +78,8 @@ export interface Beacon {
   /** The route template the page's own router knows (`/products/:id`); the workers
    * use it after the project's rules, before deriving one from the URL's path. */
   route?: string | null;
+  /** The release (deploy) the page runs, 1 to 64 characters; absent: no release. */
+  release?: string | null;
   /** The beacon's place among those this page sent (0, 1, 2, …): the workers keep the
    * report from the highest, so a late re-sent beacon cannot undo a newer value. */
   seq?: number;

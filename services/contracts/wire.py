@@ -23,6 +23,7 @@ MAX_URL = 2048
 MAX_SELECTOR = 512
 MAX_SHORT = 64
 MAX_ROUTE = 256
+MAX_RELEASE = 64
 # The `vitals.seq` column's integer range (migrations/0010): a larger value would pass
 # here and then fail in the worker after its 202. A page never sends nearly as many.
 MAX_SEQ = 2**31 - 1
@@ -124,6 +125,9 @@ class Beacon(Struct, frozen=True):
     # The route template the page's own router knows (`/products/:id`), when the site
     # tells the SDK; otherwise the workers derive one from the path.
     route: Annotated[str, Meta(min_length=1, max_length=MAX_ROUTE)] | None = None
+    # The release (deploy) the page runs, as the site names it (a git SHA, a version):
+    # stored as sent. Absent: the page view belongs to no release.
+    release: Annotated[str, Meta(min_length=1, max_length=MAX_RELEASE)] | None = None
     # The beacon's place among those the page sent (0, 1, 2, …): a report from a higher
     # seq is a later measurement of its metric id, whenever it arrives. Absent (older
     # SDKs, other senders): 0, and arrival order decides (services/workers/recency.py).

@@ -15,12 +15,12 @@ from services.query.errors import invalid_parameter
 
 Dimension = Literal[
     "route", "device", "browser", "os", "country", "connection", "navigation_type",
-    "host", "path",
+    "release", "host", "path",
 ]  # fmt: skip
 # What a request may filter or break down by; host and path serve the CrUX record's
 # origin / url and are not offered as filters.
 PUBLIC_DIMENSIONS: tuple[Dimension, ...] = (
-    "route", "device", "browser", "os", "country", "connection", "navigation_type",
+    "route", "device", "browser", "os", "country", "connection", "navigation_type", "release",
 )  # fmt: skip
 PAGE_DIMENSIONS: frozenset[Dimension] = frozenset({"route", "host", "path"})
 MAX_VALUES = 50
@@ -37,6 +37,7 @@ class Filters(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     country: tuple[str, ...] = ()
     connection: tuple[str, ...] = ()
     navigation_type: tuple[int, ...] = ()  # index into NAVIGATION_TYPES
+    release: tuple[str, ...] = ()
     host: tuple[str, ...] = ()
     path: tuple[str, ...] = ()
 
@@ -95,6 +96,7 @@ def parse_filters(
     country: list[str] | None = None,
     connection: list[str] | None = None,
     navigation_type: list[str] | None = None,
+    release: list[str] | None = None,
 ) -> Filters:
     """Filters from query parameters: repeat a parameter for several values; every
     dimension but route also takes a comma-separated list (routes may contain commas)."""
@@ -106,4 +108,6 @@ def parse_filters(
         country=tuple(sorted({c.upper() for c in _texts("country", country)})),
         connection=_texts("connection", connection),
         navigation_type=_names("navigation_type", navigation_type, NAVIGATION_IDS),
+        # Release names may contain commas (they are the site's own): repeat the parameter.
+        release=_texts("release", release, split=False),
     )

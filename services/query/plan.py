@@ -42,16 +42,19 @@ class Family(msgspec.Struct, frozen=True):
 
 RAW_TABLE = "vitals"
 RAW_COLUMNS = frozenset(
-    {"page_id", "device", "browser", "os", "country", "connection", "navigation_type"}
+    {"page_id", "device", "browser", "os", "country", "connection", "navigation_type", "release"}
 )
 # The rollups (migrations 0003 and 0006), smallest first: the first family that answers
 # a query is the cheapest to read. Rows a day on a site of 200,000 page views a day: about
 # 1,500 totals, 5,000 per device, 100,000 per route, 330,000 per client, 500,000 per page.
 TOTALS = Family("totals", "vitals_totals_hourly", "vitals_totals_daily", frozenset())
 DEVICES = Family("devices", "vitals_device_hourly", "vitals_device_daily", frozenset({"device"}))
+# Releases are kept here (migration 0013 says why), so a release's views and its
+# comparison read this family.
 ROUTES = Family(
-    "routes", "vitals_route_hourly", "vitals_route_daily", frozenset({"route", "device"})
-)
+    "routes", "vitals_route_hourly", "vitals_route_daily",
+    frozenset({"route", "device", "release"}),
+)  # fmt: skip
 CLIENTS = Family(
     "clients", "vitals_client_hourly", "vitals_client_daily",
     frozenset({"device", "browser", "country"}),

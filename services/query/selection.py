@@ -118,6 +118,14 @@ async def provide_selection(
             "back-forward-cache, prerender, restore or soft-navigation. " + _FILTER_HELP,
         ),
     ] = None,
+    release: Annotated[
+        list[str] | None,
+        QueryParameter(
+            required=False,
+            description="Release, as the SDK's `release` option named it. "
+            "Repeat the parameter for several releases.",
+        ),
+    ] = None,
 ) -> Selection:
     time_range = resolve(
         start=start, end=end, relative=relative, tz=tz, now=datetime.now(UTC),
@@ -125,6 +133,6 @@ async def provide_selection(
     )  # fmt: skip
     filters = parse_filters(
         route=route, device=device, browser=browser, os=os, country=country,
-        connection=connection, navigation_type=navigation_type,
+        connection=connection, navigation_type=navigation_type, release=release,
     )  # fmt: skip
     return Selection(time_range, filters)

@@ -29,7 +29,7 @@ import msgspec
 
 from services.contracts.database import Connection
 from services.contracts.queue import AcceptedBeacon, BeaconBatch
-from services.workers import compressed, rollups, store, upsert
+from services.workers import compressed, releases, rollups, store, upsert
 from services.workers.normalize import Key, Report, latest_per_key, normalize
 from services.workers.projects import ProjectDirectory
 
@@ -142,4 +142,5 @@ async def _write(connection: Connection, reports: list[Report]) -> list[upsert.C
     await compressed.decompress_if_late(connection, earliest, latest)
     changes = await upsert.upsert_vitals(connection, len(reports), earliest, latest)
     await rollups.apply_deltas(connection, removes_any=any(c.old is not None for c in changes))
+    await releases.record_releases(connection, reports)
     return changes

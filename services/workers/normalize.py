@@ -44,6 +44,7 @@ class Report(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     attribution: Flattened
     received_at: datetime
     seq: int  # the beacon's place among its page's beacons (recency.py)
+    release: str | None  # the deploy the page ran, as the site named it
 
     @property
     def key(self) -> Key:
@@ -85,6 +86,7 @@ def normalize(accepted: AcceptedBeacon, rules: list[CompiledRule]) -> list[Repor
                 attribution=flatten(metric, report.attribution),
                 received_at=received_at,
                 seq=beacon.seq,
+                release=beacon.release,
             )
         )
     return reports

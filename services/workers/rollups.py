@@ -5,9 +5,10 @@ Each row the raw upsert wrote adds one sample to every rollup, at its coordinate
 a row it replaced takes one away at the old row's. A rollup family is a projection of
 the same delta rows: `vitals_*` keeps the page, `vitals_totals_*` nothing, `vitals_device_*`
 the device, `vitals_route_*` the page's route (as `pages` says now, like the continuous
-aggregate's join) and device, `vitals_client_*` device, browser and country. Buckets are
-computed by SQL's `time_bucket`. Rows that reach zero are deleted: a group with no samples
-is no row, so a recount of the raw rows gives exactly the same table.
+aggregate's join), device and release (migration 0013), `vitals_client_*` device, browser
+and country. Buckets are computed by SQL's `time_bucket`. Rows that reach zero are
+deleted: a group with no samples is no row, so a recount of the raw rows gives exactly the
+same table.
 
 Exactness needs the replaced row's values as they were when the upsert replaced it;
 upsert.py reads them under row locks held until commit.
@@ -28,7 +29,7 @@ from services.contracts.database import Connection
 CREATE_DELTAS = """
 CREATE TEMP TABLE IF NOT EXISTS rollup_deltas (
     time timestamptz, project_id int, metric int2, page_id int8, device int2, rating int2,
-    bin int2, browser text, country text, delta int
+    bin int2, browser text, country text, release text, delta int
 ) ON COMMIT DELETE ROWS
 """
 # Every rollup statement starts from the deltas with their page's route, read once.
@@ -49,7 +50,7 @@ FAMILIES = (
     Family("vitals", ("page_id", "device")),
     Family("vitals_totals", ()),
     Family("vitals_device", ("device",)),
-    Family("vitals_route", ("route", "device")),
+    Family("vitals_route", ("route", "device", "release")),
     Family("vitals_client", ("device", "browser", "country")),
 )
 WIDTHS = (("hourly", "1 hour"), ("daily", "1 day"))
@@ -108,6 +109,7 @@ class Sample(msgspec.Struct, frozen=True, gc=False):
     bin: int
     browser: str
     country: str
+    release: str  # '' for none
 
 
 async def apply_deltas(connection: Connection, *, removes_any: bool) -> None:

@@ -72,5 +72,5 @@ def _row(r: Report, page_id: int) -> tuple[object, ...]:
     return (
         r.project_id, r.time, r.metric_id, r.metric, r.value, r.rating, r.bin, page_id,
         r.device, r.browser, r.browser_major, r.os, r.country, r.connection, r.navigation_type,
-        r.navigation_id, a.target, a.url, a.kind, *a.phases, r.received_at, r.seq,
+        r.navigation_id, a.target, a.url, a.kind, *a.phases, r.received_at, r.seq, r.release,
     )  # fmt: skip

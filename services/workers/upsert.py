@@ -34,11 +34,13 @@ VITALS_COLUMNS = (
     "project_id", "time", "metric_id", "metric", "value", "rating", "bin", "page_id", "device",
     "browser", "browser_major", "os", "country", "connection", "navigation_type",
     "navigation_id", "attr_target", "attr_url", "attr_kind", "attr_phase1", "attr_phase2",
-    "attr_phase3", "attr_phase4", "received_at", "seq",
+    "attr_phase3", "attr_phase4", "received_at", "seq", "release",
 )  # fmt: skip
 _KEY = ("project_id", "time", "metric_id")
 _columns = ", ".join(VITALS_COLUMNS)
-_sample = "project_id, time, metric_id, metric, page_id, device, rating, bin, browser, country"
+_sample = (
+    "project_id, time, metric_id, metric, page_id, device, rating, bin, browser, country, release"
+)
 _returned = ", ".join(f"v.{c}" for c in _sample.split(", "))
 
 _INSERT_NEW = f"""
@@ -81,10 +83,14 @@ written AS (
 changes AS (
     SELECT w.*, p.metric AS old_metric, p.page_id AS old_page_id, p.device AS old_device,
            p.rating AS old_rating, p.bin AS old_bin, p.browser AS old_browser,
-           p.country AS old_country
+           p.country AS old_country, p.release AS old_release
     FROM written w JOIN previous p USING (project_id, time, metric_id)
 )"""
-_DELTA = "time, project_id, metric, page_id, device, rating, bin, browser, country"
+# A page view without a release is '' in the rollups, whose keys cannot hold NULL.
+_DELTA = (
+    "time, project_id, metric, page_id, device, rating, bin, browser, country,"
+    " coalesce(release, '')"
+)
 _RECORD_ADDED = f"""
 recorded AS (
     INSERT INTO rollup_deltas SELECT {_DELTA}, 1 FROM changes
@@ -95,7 +101,7 @@ recorded AS (
     SELECT {_DELTA}, 1 FROM changes
     UNION ALL
     SELECT time, project_id, old_metric, old_page_id, old_device, old_rating, old_bin,
-           old_browser, old_country, -1
+           old_browser, old_country, coalesce(old_release, ''), -1
     FROM changes
 )"""
 _SELECT = "\nSELECT * FROM changes"
@@ -131,13 +137,13 @@ async def upsert_vitals(
 def _change(row: asyncpg.Record, *, replaced: bool) -> Change:
     new = Sample(
         row["time"], row["project_id"], row["metric"], row["page_id"], row["device"],
-        row["rating"], row["bin"], row["browser"], row["country"],
+        row["rating"], row["bin"], row["browser"], row["country"], row["release"] or "",
     )  # fmt: skip
     old = None
     if replaced:
         old = Sample(
             row["time"], row["project_id"], row["old_metric"], row["old_page_id"],
             row["old_device"], row["old_rating"], row["old_bin"], row["old_browser"],
-            row["old_country"],
+            row["old_country"], row["old_release"] or "",
         )  # fmt: skip
     return Change(row["metric_id"], new, old)

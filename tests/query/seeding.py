@@ -21,7 +21,7 @@ _ids = itertools.count()
 VITALS_COLUMNS = (
     "project_id", "time", "metric_id", "metric", "value", "rating", "bin", "page_id", "device",
     "browser", "os", "country", "connection", "navigation_type", "attr_target", "attr_url",
-    "attr_kind", "attr_phase1", "attr_phase2", "attr_phase3", "attr_phase4",
+    "attr_kind", "attr_phase1", "attr_phase2", "attr_phase3", "attr_phase4", "release",
 )  # fmt: skip
 
 # Every rollup, rebuilt from its source the way the Apache edition's workers keep it.
@@ -44,12 +44,12 @@ RECOUNT = (
     """INSERT INTO vitals_device_daily (bucket, project_id, metric, device, rating, bin, samples)
        SELECT time_bucket('1 day', bucket), project_id, metric, device, rating, bin, sum(samples)
        FROM vitals_device_hourly GROUP BY 1, 2, 3, 4, 5, 6""",
-    """INSERT INTO vitals_route_hourly (bucket, project_id, metric, route, device, rating, bin, samples)
-       SELECT time_bucket('1 hour', v.time), v.project_id, v.metric, p.route, v.device, v.rating, v.bin, count(*)
-       FROM vitals AS v JOIN pages AS p ON p.id = v.page_id GROUP BY 1, 2, 3, 4, 5, 6, 7""",
-    """INSERT INTO vitals_route_daily (bucket, project_id, metric, route, device, rating, bin, samples)
-       SELECT time_bucket('1 day', bucket), project_id, metric, route, device, rating, bin, sum(samples)
-       FROM vitals_route_hourly GROUP BY 1, 2, 3, 4, 5, 6, 7""",
+    """INSERT INTO vitals_route_hourly (bucket, project_id, metric, route, device, release, rating, bin, samples)
+       SELECT time_bucket('1 hour', v.time), v.project_id, v.metric, p.route, v.device, coalesce(v.release, ''), v.rating, v.bin, count(*)
+       FROM vitals AS v JOIN pages AS p ON p.id = v.page_id GROUP BY 1, 2, 3, 4, 5, 6, 7, 8""",
+    """INSERT INTO vitals_route_daily (bucket, project_id, metric, route, device, release, rating, bin, samples)
+       SELECT time_bucket('1 day', bucket), project_id, metric, route, device, release, rating, bin, sum(samples)
+       FROM vitals_route_hourly GROUP BY 1, 2, 3, 4, 5, 6, 7, 8""",
     """INSERT INTO vitals_client_hourly (bucket, project_id, metric, device, browser, country, rating, bin, samples)
        SELECT time_bucket('1 hour', time), project_id, metric, device, browser, country, rating, bin, count(*)
        FROM vitals GROUP BY 1, 2, 3, 4, 5, 6, 7, 8""",
@@ -84,6 +84,7 @@ class Vital:
     attr_url: str = ""
     attr_kind: str = ""
     phases: tuple[float | None, ...] = (None, None, None, None)
+    release: str | None = None
     metric_id: str = field(default_factory=lambda: f"v6-test-{next(_ids)}")
 
     def record(self) -> tuple[object, ...]:
@@ -92,6 +93,7 @@ class Vital:
             int(rating(self.metric, self.value)), bin_of(self.metric, self.value), self.page_id,
             int(self.device), self.browser, self.os, self.country, self.connection,
             self.navigation_type, self.attr_target, self.attr_url, self.attr_kind, *self.phases,
+            self.release,
         )  # fmt: skip
 
 

@@ -36,13 +36,16 @@ async def recount(db: asyncpg.Connection, width: str) -> set[tuple[object, ...]]
     return {tuple(r) for r in await db.fetch(RAW_RECOUNT.format(width=width))}
 
 
-# Each page-less family (migration 0006) as a recount from raw: (table stem, its keys).
-FAMILY_KEYS = {
+# Each page-less family (migrations 0006, 0013) as a recount from raw: (table stem, its
+# keys as (the raw rows' expression, the rollup's column)).
+FAMILY_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
     "vitals_totals": (),
-    "vitals_device": ("v.device",),
-    "vitals_route": ("p.route", "v.device"),
-    "vitals_client": ("v.device", "v.browser", "v.country"),
-}
+    "vitals_device": (("v.device", "device"),),
+    "vitals_route": (("p.route", "route"), ("v.device", "device"),
+                     ("coalesce(v.release, '')", "release")),
+    "vitals_client": (("v.device", "device"), ("v.browser", "browser"),
+                      ("v.country", "country")),
+}  # fmt: skip
 FAMILY_RECOUNT = """
 SELECT time_bucket(INTERVAL '{width}', v.time), v.project_id, v.metric, {keys} v.rating, v.bin,
        count(*)
@@ -57,8 +60,8 @@ async def assert_rollups_exact(db: asyncpg.Connection) -> None:
     assert await rollup_rows(db, "vitals_hourly") == await recount(db, "1 hour")
     assert await rollup_rows(db, "vitals_daily") == await recount(db, "1 day")
     for stem, keys in FAMILY_KEYS.items():
-        recount_keys = "".join(f"{k}, " for k in keys)
-        table_keys = "".join(f"{k.split('.')[1]}, " for k in keys)
+        recount_keys = "".join(f"{raw}, " for raw, _ in keys)
+        table_keys = "".join(f"{column}, " for _, column in keys)
         for suffix, width in (("hourly", "1 hour"), ("daily", "1 day")):
             expected = {
                 tuple(r)

@@ -58,6 +58,7 @@ def beacon(
     time_origin: float | None = None,
     effective_type: str | None = "4g",
     seq: int = 0,
+    release: str | None = None,
 ) -> Beacon:
     return Beacon(
         v=1,
@@ -68,6 +69,7 @@ def beacon(
         navigation_id="nav-1",
         connection=Connection(effective_type=effective_type),  # type: ignore[arg-type]
         seq=seq,
+        release=release,
     )
 
 
@@ -103,6 +105,8 @@ def page_view(
     cls: float = 0.05,
     url: str = "https://shop.example/products/123",
     user_agent: str = CHROME_DESKTOP,
+    release: str | None = None,
+    time_origin: float | None = None,
 ) -> AcceptedBeacon:
     """One page view reporting all five metrics, with attribution."""
     return accepted(
@@ -144,6 +148,8 @@ def page_view(
             report("FCP", 1500),
             report("TTFB", 400),
             url=url,
+            release=release,
+            time_origin=time_origin,
         ),
         user_agent=user_agent,
     )

@@ -107,6 +107,7 @@ const beacon = struct(
     viewport: nullable(struct({ width: int(0, 100_000), height: int(0, 100_000) }, ['width', 'height'])),
     sampleRate: num(0, 1, true),
     route: nullable(str(1, 256)),
+    release: nullable(str(1, 64)),
     seq: int(0, 2 ** 31 - 1),
   },
   ['v', 'sdk', 'url', 'timeOrigin', 'reports'],

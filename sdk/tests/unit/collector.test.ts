@@ -324,6 +324,32 @@ describe('route override', () => {
   });
 });
 
+describe('release', () => {
+  it('names the release on every page view, as given', () => {
+    const c = collect({ release: 'räksmörgås-🚀-2026.12.06' });
+    c.add(metric());
+    c.add(metric({ navigationType: 'soft-navigation', navigationId: 2, navigationStartTime: 900 }));
+    c.flush(true);
+    expect(c.sent.map((s) => s.beacon.release)).toEqual([
+      'räksmörgås-🚀-2026.12.06', 'räksmörgås-🚀-2026.12.06',
+    ]);
+    for (const s of c.sent) expect(validate(s.beacon)).toBeNull();
+  });
+
+  it('leaves out an empty release and cuts a long one to 64 characters, never inside a character', () => {
+    const empty = collect({ release: '' });
+    empty.add(metric());
+    empty.flush(true);
+    expect('release' in empty.sent[0]!.beacon).toBe(false);
+    // 63 ASCII characters and then emoji: UTF-16 slicing at 64 would split a surrogate pair.
+    const long = collect({ release: `${'r'.repeat(63)}${'🚀'.repeat(10)}` });
+    long.add(metric());
+    long.flush(true);
+    expect(long.sent[0]!.beacon.release).toBe(`${'r'.repeat(63)}🚀`);
+    expect(validate(long.sent[0]!.beacon)).toBeNull();
+  });
+});
+
 describe('values ingest would refuse', () => {
   beforeEach(() => vi.spyOn(console, 'log').mockImplementation(() => {}));
 

@@ -96,7 +96,9 @@ describe('script tag', () => {
   };
 
   it('starts from data attributes, the endpoint defaulting to the script origin', async () => {
-    await load({ 'data-key': 'k1', 'data-soft-navs': '', 'data-route': '/products/:id' });
+    await load({
+      'data-key': 'k1', 'data-soft-navs': '', 'data-route': '/products/:id', 'data-release': 'v42',
+    });
     expect(callbacks).toHaveLength(5);
     expect((callbacks[0]!.opts as { reportSoftNavs: boolean }).reportSoftNavs).toBe(true);
     report();
@@ -106,6 +108,7 @@ describe('script tag', () => {
     expect(JSON.parse(body)).toMatchObject({
       url: 'https://shop.example.com/products/42?ref=home',
       route: '/products/:id',
+      release: 'v42',
     });
   });
 

@@ -43,11 +43,13 @@ describe('size budget', () => {
   // measured size rounded up to the next 0.05 KiB (6,742 and 6,617 B), and our code over
   // web-vitals at 1.35 KiB (1,329 B; 1.3 KiB would leave two bytes, and this check is the
   // one that still means something if a web-vitals upgrade changes the baseline).
-  it('adds at most 1.35 KiB to web-vitals in the script-tag bundle, 6.6 KiB in all', () => {
+  // The release option (issue 13), cut by code point, then took the IIFE to 6,780 B: its
+  // budget is 6.65 KiB (6,809 B) since.
+  it('adds at most 1.35 KiB to web-vitals in the script-tag bundle, 6.65 KiB in all', () => {
     const [whole, baseline] = [gz('vitals.js'), gz('baseline.js')];
     console.info(`IIFE: ${whole} B gz, web-vitals alone: ${baseline} B gz, ours: +${whole - baseline} B`);
     expect(whole - baseline).toBeLessThanOrEqual(1.35 * KiB);
-    expect(whole).toBeLessThanOrEqual(6.6 * KiB);
+    expect(whole).toBeLessThanOrEqual(6.65 * KiB);
   });
 
   it('keeps the self-contained ESM bundle within 6.5 KiB', () => {

@@ -40,6 +40,7 @@ _COLUMN_FILTERS: dict[Dimension, str] = {
     "country": "r.country = ANY(${n}::text[])",
     "connection": "r.connection = ANY(${n}::text[])",
     "navigation_type": "r.navigation_type = ANY(${n}::smallint[])",
+    "release": "r.release = ANY(${n}::text[])",
 }
 # Filters on the page dimension, for relations keyed by page_id.
 _IN_PAGES = (
@@ -58,6 +59,8 @@ _COLUMN_KEYS: dict[Dimension, str] = {
     "country": "r.country",
     "connection": "r.connection",
     "navigation_type": "r.navigation_type::text",
+    # No release is NULL in raw rows and '' in the rollups (a key cannot be NULL): one key.
+    "release": "nullif(r.release, '')",
 }
 _PAGE_KEYS: dict[Dimension, str] = {"route": "p.route", "host": "p.host", "path": "p.path"}
 
