@@ -1,5 +1,5 @@
 # The few verbs a newcomer needs. Every target provisions what it uses first.
-.PHONY: run test lint migrate bench bench-ingest bench-query bench-login bench-faults bench-realtime bench-dashboard provision clean
+.PHONY: run test lint migrate bench bench-ingest bench-query bench-login bench-faults bench-realtime bench-dashboard bench-regressions provision clean
 
 UV := .local/uv/bin/uv
 VENV := .venv/bin
@@ -22,6 +22,10 @@ migrate:             ## apply pending migrations to VITALS_DATABASE_URL (or the 
 bench-ingest:        ## write-path benchmark (ingest, workers, together); QUICK=1 smoke run, PHASE=workers one phase, RUNS=n, TOGETHER_S=600
 	scripts/provision.sh all
 	. .local/env && $(VENV)/python -m bench.ingest $(if $(QUICK),--quick) $(if $(PHASE),--phase $(PHASE)) $(if $(RUNS),--runs $(RUNS)) $(if $(TOGETHER_S),--together-s $(TOGETHER_S))
+
+bench-regressions:   ## the release comparison's false positives (A/A) and power (10 % p75 regression), simulated; TRIALS=n
+	scripts/provision.sh python
+	$(VENV)/python -m bench.regressions $(if $(TRIALS),--trials $(TRIALS))
 
 bench-query:         ## read-path latency over 30 days x 200k page views (loads once, then reuses)
 	scripts/provision.sh all

@@ -42,11 +42,10 @@ WORKERS = 1
 # Browsers are thousands of independent connections; the generator's pool must not be what
 # limits the rate. At 2,000 beacons/s, 128 connections allowed at most 64 ms a request
 # (Little's law): every connection waited in the same group commit, and the pool, not the
-# server, set the rate (~1,500/s, the jobs all 128 beacons). 512 allowed 256 ms: when the
-# server's answers took ~250 ms for a while, requests queued here for a free connection
-# and, the load being open, the queue never drained (p99 7.5 s over 10 minutes while no
-# answer took more than 290 ms once sent). 2,048 allow a second.
-CONNECTIONS = 2048
+# server, set the rate (~1,500/s, the jobs all 128 beacons). 1,024 allow 0.5 s a request,
+# and are each reused every half second (load.py: first in, first out), well inside
+# uvicorn's keep-alive timeout.
+CONNECTIONS = 1024
 TAG_EVERY = 20  # 100 tagged beacons a second
 SLICES = 10  # stretches of the sending window reported apart (at least 30 s each)
 
@@ -65,7 +64,8 @@ async def measure_together(
             f"together {run}/{runs}: {r['reports_per_s']:,.0f} reports/s stored while sending "
             f"{RATE:,} beacons/s ({r['accepted_per_s']:,.0f}/s accepted, ingest p99 "
             f"{r['ingest_p99_ms']:.0f} ms from the due time, {r['ingest_answer_p99_ms']:.0f} ms "
-            f"once sent, statuses {r['statuses']}); "
+            f"once sent, statuses {r['statuses']}, {r['connections_open_at_end']:.0f} of "
+            f"{CONNECTIONS} connections still open at the end); "
             f"202→row lag p50 {r['lag_p50_s']:.2f} s, p95 {r['lag_p95_s']:.2f} s, "
             f"p99 {r['lag_p99_s']:.2f} s; {r['ingest_slow_seconds']:.0f} seconds had an "
             f"answer over {SLOW_S * 1000:.0f} ms "
@@ -192,6 +192,7 @@ def _rates(sent: dict, timeline: Timeline) -> dict[str, float]:  # type: ignore[
         "accepted_per_s": sent["statuses"].get("202", 0) / sent["sent_within_s"],
         "ingest_p99_ms": sent["latency_ms"]["p99"],
         "ingest_answer_p99_ms": sent["answer_ms"]["p99"],
+        "connections_open_at_end": sent["connections_open_at_end"],
         "statuses": sent["statuses"],
     }
 

@@ -11,12 +11,11 @@ the next hour anyway.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from services.contracts.database import Connection
+from services.contracts.releases import LAST_SEEN_SLACK as SLACK
 from services.workers.normalize import Report
-
-SLACK = timedelta(hours=1)
 
 RECORD = """
 INSERT INTO releases AS r (project_id, name, first_seen, last_seen)

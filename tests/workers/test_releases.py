@@ -9,9 +9,9 @@ import asyncpg
 
 from services.contracts.metrics import Metric
 from services.contracts.queue import BeaconBatch
+from services.contracts.releases import LAST_SEEN_SLACK as SLACK
 from services.workers.batches import Outcome, process_batch
 from services.workers.projects import ProjectDirectory
-from services.workers.releases import SLACK
 from tests.workers.conftest import assert_rollups_exact
 from tests.workers.factories import (
     accepted,

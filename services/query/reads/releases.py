@@ -1,0 +1,129 @@
+"""The SQL of the releases views: the `releases` table, and a side of a comparison as bin
+counts per (metric, device, route) from the route rollups, which carry the release
+(migration 0013)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+from services.query.plan import DAY, HOUR, ROUTES, Interval, plan
+from services.query.reads.histograms import Db
+from services.query.timerange import ceil_to, floor_to
+
+RELEASES = """
+SELECT name, first_seen, last_seen FROM releases
+WHERE project_id = $1
+ORDER BY first_seen DESC, name
+LIMIT $2
+"""
+RELEASE = "SELECT name, first_seen, last_seen FROM releases WHERE project_id = $1 AND name = $2"
+# The release that first appeared last before the given one: a comparison's default baseline.
+PREVIOUS = """
+SELECT name, first_seen, last_seen FROM releases
+WHERE project_id = $1 AND (first_seen, name) < ($2, $3)
+ORDER BY first_seen DESC, name DESC
+LIMIT 1
+"""
+SAMPLES = """
+SELECT release, metric, sum(samples)::bigint AS samples
+FROM vitals_route_daily
+WHERE project_id = $1 AND metric = ANY($2::smallint[]) AND release = ANY($3::text[])
+  AND bucket >= $4 AND bucket < $5
+GROUP BY release, metric
+"""
+# One side's bins. Each interval drives its own range scan of the primary key, which leads
+# with (project, metric, bucket); the release, when given, is filtered inside it.
+_SIDE_BRANCH = """
+    SELECT r.metric, r.device, r.route, r.bin, r.rating, r.samples
+    FROM unnest(${lo}::timestamptz[], ${hi}::timestamptz[]) AS w (lo, hi)
+    CROSS JOIN LATERAL (
+        SELECT * FROM {relation} AS r
+        WHERE r.project_id = $1 AND r.metric = ANY($2::smallint[])
+          AND r.bucket >= w.lo AND r.bucket < w.hi{release}
+        OFFSET 0
+    ) AS r"""
+_SIDE = """
+SELECT metric, device, route, bin, rating, sum(samples)::bigint AS samples
+FROM ({branches}
+) AS s
+GROUP BY metric, device, route, bin, rating
+"""
+
+
+class Release(msgspec.Struct, frozen=True):
+    name: str
+    first_seen: datetime
+    last_seen: datetime
+
+
+class BinCount(msgspec.Struct, frozen=True, gc=False):
+    metric: int
+    device: int
+    route: str
+    bin: int
+    rating: int
+    samples: int
+
+
+async def releases(db: Db, project_id: int, limit: int) -> list[Release]:
+    return [Release(*row) for row in await db.fetch(RELEASES, project_id, limit)]
+
+
+async def release(db: Db, project_id: int, name: str) -> Release | None:
+    row = await db.fetchrow(RELEASE, project_id, name)
+    return Release(*row) if row else None
+
+
+async def previous_release(db: Db, project_id: int, of: Release) -> Release | None:
+    row = await db.fetchrow(PREVIOUS, project_id, of.first_seen, of.name)
+    return Release(*row) if row else None
+
+
+async def samples_per_metric(
+    db: Db, project_id: int, metrics: list[int], listed: list[Release], until: datetime
+) -> dict[tuple[str, int], int]:
+    """(release, metric) → samples, over the days the listed releases were seen."""
+    if not listed:
+        return {}
+    since = floor_to(min(r.first_seen for r in listed), DAY)
+    rows = await db.fetch(SAMPLES, project_id, metrics, [r.name for r in listed], since, until)
+    return {(row["release"], row["metric"]): row["samples"] for row in rows}
+
+
+async def side_bins(
+    db: Db, project_id: int, metrics: list[int], window: Interval, release: str | None
+) -> list[BinCount]:
+    """Bin counts of a release's page views (read from whole days: the release filter
+    already bounds them), or, with `release` None, of all page views in `window` (whole
+    hours of it: daily rows for the whole days, hourly rows for the hours at its edges)."""
+    params: list[object] = [project_id, metrics]
+    parts: list[tuple[str, tuple[Interval, ...]]]
+    if release is not None:
+        days = Interval(floor_to(window.start, DAY), ceil_to(window.end, DAY))
+        parts = [(ROUTES.daily, (days,))]
+    else:
+        hours = Interval(floor_to(window.start, HOUR), ceil_to(window.end, HOUR))
+        query_plan = plan([hours], frozenset({"route", "device"}))
+        parts = [(ROUTES.daily, query_plan.daily), (ROUTES.hourly, query_plan.hourly)]
+    release_clause = ""
+    if release is not None:
+        params.append(release)
+        release_clause = f"\n          AND r.release = ${len(params)}"
+    branches = []
+    for relation, intervals in parts:
+        if not intervals:
+            continue
+        params += [[i.start for i in intervals], [i.end for i in intervals]]
+        branches.append(
+            _SIDE_BRANCH.format(
+                lo=len(params) - 1, hi=len(params), relation=relation, release=release_clause
+            )
+        )
+    if not branches:
+        return []
+    statement = _SIDE.format(branches="\n    UNION ALL".join(branches))
+    rows: list[asyncpg.Record] = await db.fetch(statement, *params)
+    return [BinCount(*row) for row in rows]

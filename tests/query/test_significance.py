@@ -1,0 +1,119 @@
+"""The release comparison's statistics on histogram bins (services/query/significance.py).
+
+Deterministic cases only: how often the method errs on random samples is what
+`make bench-regressions` measures, over thousands of simulated releases."""
+
+from __future__ import annotations
+
+import collections
+import math
+
+import pytest
+
+from services.contracts.metrics import Metric, Rating, bin_of, rating
+from services.query.significance import (
+    ALPHA,
+    MIN_EFFECT,
+    MIN_SAMPLES,
+    Side,
+    adjust,
+    compare,
+)
+
+
+def side(metric: Metric, values: list[float]) -> Side:
+    counts = collections.Counter(bin_of(metric, v) for v in values)
+    good = sum(1 for v in values if rating(metric, v) is Rating.GOOD)
+    return Side(tuple(sorted(counts.items())), good)
+
+
+def spread(median: float, n: int, factor: float = 1.0) -> list[float]:
+    """n values evenly spread in log space over median·e^±1.5 (no randomness)."""
+    return [median * factor * math.exp(-1.5 + 3 * (i + 0.5) / n) for i in range(n)]
+
+
+class TestCompare:
+    def test_identical_sides_are_unchanged_with_no_change(self) -> None:
+        """The same samples on both sides: change 0, p-value 1, an interval around 0."""
+        values = side(Metric.LCP, spread(2200, 1000))
+        result = compare(Metric.LCP, values, values)
+        assert result.verdict == "unchanged"
+        assert result.change.p75_relative == 0
+        assert result.change.p_value == pytest.approx(1)
+        low, high = result.change.p75_ci95  # type: ignore[misc]
+        assert low < 0 < high
+        assert result.release == result.baseline
+
+    def test_a_30_percent_slower_release_is_regressed_with_its_size(self) -> None:
+        """Every value 30 % higher: regressed, the relative change within a bin of +30 % and
+        inside its interval, fewer good samples."""
+        baseline = side(Metric.LCP, spread(2200, 2000))
+        release = side(Metric.LCP, spread(2200, 2000, factor=1.3))
+        result = compare(Metric.LCP, release, baseline)
+        assert result.verdict == "regressed"
+        assert result.change.p75_relative == pytest.approx(0.3, abs=MIN_EFFECT)
+        low, high = result.change.p75_ci95  # type: ignore[misc]
+        assert low < result.change.p75_relative < high  # type: ignore[operator]
+        assert result.change.p_value < ALPHA  # type: ignore[operator]
+        assert result.change.good_share_delta < 0  # type: ignore[operator]
+
+    def test_a_faster_release_is_improved(self) -> None:
+        result = compare(
+            Metric.INP, side(Metric.INP, spread(200, 2000, 0.7)), side(Metric.INP, spread(200, 2000))
+        )
+        assert result.verdict == "improved"
+        assert result.change.p75_relative < 0  # type: ignore[operator]
+
+    def test_too_few_samples_on_either_side_is_insufficient_data(self) -> None:
+        """Below MIN_SAMPLES on a side the verdict is insufficient_data, however large the
+        change; figures are still given where there are samples."""
+        few = side(Metric.LCP, spread(2200, MIN_SAMPLES - 1, factor=3))
+        many = side(Metric.LCP, spread(2200, 5000))
+        result = compare(Metric.LCP, few, many)
+        assert result.verdict == "insufficient_data"
+        assert result.release.count == MIN_SAMPLES - 1
+        assert result.change.p75_relative is not None
+        empty = compare(Metric.LCP, Side((), 0), many)
+        assert empty.verdict == "insufficient_data"
+        assert empty.release.p75 is None and empty.change.p_value is None
+
+    def test_a_change_smaller_than_a_bin_is_unchanged_even_when_significant(self) -> None:
+        """With a huge sample a 1 % shift is "significant", but below the bins' resolution:
+        unchanged."""
+        baseline = side(Metric.LCP, spread(2200, 200_000))
+        release = side(Metric.LCP, spread(2200, 200_000, factor=1.01))
+        assert compare(Metric.LCP, release, baseline).verdict == "unchanged"
+
+    def test_cls_of_zero_on_both_sides_is_unchanged(self) -> None:
+        """A p75 of 0 (most pages shift nothing) on both sides: no division by zero."""
+        zeros = side(Metric.CLS, [0.0] * 500)
+        result = compare(Metric.CLS, zeros, zeros)
+        assert result.verdict == "unchanged"
+        assert result.release.p75 == 0
+
+
+class TestAdjust:
+    def test_benjamini_hochberg_keeps_strong_findings_and_drops_marginal_ones(self) -> None:
+        """Among 40 routes, one strong regression stays regressed after adjustment, while one
+        just under the 5 % line alone is no longer called."""
+        flat = side(Metric.LCP, spread(2200, 400))
+        strong = compare(Metric.LCP, side(Metric.LCP, spread(2200, 400, 1.5)), flat)
+        marginal = next(
+            c
+            for f in (1.05 + 0.005 * k for k in range(40))
+            if (c := compare(Metric.LCP, side(Metric.LCP, spread(2200, 400, f)), flat)).verdict
+            == "regressed"
+        )
+        assert marginal.change.p_value > ALPHA / 40  # type: ignore[operator]
+        unchanged = compare(Metric.LCP, flat, flat)
+        adjusted = adjust([strong, marginal, *[unchanged] * 38])
+        assert [c.verdict for c in adjusted[:2]] == ["regressed", "unchanged"]
+        assert all(c.verdict == "unchanged" for c in adjusted[2:])
+
+    def test_insufficient_data_takes_no_part(self) -> None:
+        """Comparisons without enough samples keep their verdict and do not count in m."""
+        flat = side(Metric.LCP, spread(2200, 400))
+        strong = compare(Metric.LCP, side(Metric.LCP, spread(2200, 400, 1.5)), flat)
+        thin = compare(Metric.LCP, side(Metric.LCP, spread(2200, 10)), flat)
+        adjusted = adjust([strong, thin])
+        assert [c.verdict for c in adjusted] == ["regressed", "insufficient_data"]
