@@ -1,4 +1,5 @@
-"""`vitals`: the operator's command line (migrations, projects, keys, users, tokens)."""
+"""`vitals`: the operator's command line (migrations, projects, keys, users, tokens,
+deploys)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import asyncpg
 import msgspec
 import redis
 
-from services.cli import catalog, demo, jobs, supervisor, users
+from services.cli import catalog, demo, deploys, jobs, supervisor, users
 from services.cli.migrations import MigrationError, migrate
 from services.cli.roles import set_query_password
 from services.contracts import key_registry as registry
@@ -286,6 +287,7 @@ def _parser() -> argparse.ArgumentParser:
     revoke = add("revoke", users.cmd_user_revoke, "end every token issued to a user so far", user)
     revoke.add_argument("email")
 
+    deploys.register(sub)
     failed_jobs = sub.add_parser("jobs", help="the beacon queue's failed jobs").add_subparsers(
         title="jobs commands"
     )

@@ -34,7 +34,7 @@ from services.query.crux import query_record_view
 from services.query.histogram import histogram_view
 from services.query.login import issue_token, login_lifespan
 from services.query.openapi import DESCRIPTION
-from services.query.releases import comparison_view, releases_view
+from services.query.releases import comparison_view, deploys_view, releases_view
 from services.query.replica import check_replica_lag, is_standby, measure_replay
 from services.query.singleflight import SingleFlight
 from services.query.summary import summary_view
@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         security=SECURITY,
         tags=["views"],
         route_handlers=[summary_view, timeseries_view, breakdown_view, histogram_view,
-                        attribution_view, releases_view, comparison_view],
+                        attribution_view, releases_view, comparison_view, deploys_view],
     )  # fmt: skip
     # 400 by status: Litestar's malformed-body ClientException too, not only its validation.
     handlers: ExceptionHandlers = {**EXCEPTION_HANDLERS, 400: _invalid_parameter}

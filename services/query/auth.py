@@ -42,9 +42,7 @@ def token_revoked() -> ApiError:
     return ApiError(401, "token_revoked", detail, BEARER_CHALLENGE)
 
 
-async def authenticate(
-    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
-) -> None:
+async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     state = connection.app.state
     settings: Settings = state.settings
     try:

@@ -1,48 +1,41 @@
-"""Releases: the list of releases a project's page views named, and a release compared
-with the one before it (or a named release, or a time window) from the route rollups.
-
-A comparison answers, for each metric: overall, per device class, and per route (all
-devices, then each device) where both sides have enough samples, the p75 of each side,
-the relative change with its 95 % interval, the change of the good share and a verdict
-(services/query/significance.py says how, and why it is sound on histogram bins). The
-routes of all metrics are one family for Benjamini-Hochberg; overall and per device are
-few and fixed in advance, so they are tested at 5 % each. Routes come regressions first.
+"""The releases views: the releases a project's page views named, its deploy markers,
+and a release compared with the one before it (or a named release, or a time window),
+read from the route rollups (comparison.py computes it, significance.py says how).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, get
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 
 from services.contracts.errors import ApiError
-from services.contracts.metrics import DEVICE_NAMES, Device, Metric, Rating
 from services.contracts.releases import LAST_SEEN_SLACK
 from services.query.answers import guarded, json_response
+from services.query.comparison import METRICS, MetricComparison, compare_sides
 from services.query.errors import invalid_parameter
 from services.query.openapi import VIEW_ERRORS
 from services.query.plan import Interval
 from services.query.reads import releases as reads
-from services.query.reads.releases import BinCount, Release
-from services.query.significance import Comparison, Side, adjust, compare
+from services.query.reads.releases import Deploy, Release
+from services.query.selection import Selection, provide_selection
+from services.query.stats import Window
 from services.query.timerange import resolve
 
-METRICS = list(Metric)
 MAX_LISTED = 100
+MAX_DEPLOYS = 500
 MAX_BASELINE_WINDOW = timedelta(days=90)
-# Routes first by verdict, then by how much slower.
-VERDICT_ORDER = {"regressed": 0, "improved": 1, "unchanged": 2, "insufficient_data": 3}
 
 
 class ListedRelease(msgspec.Struct, frozen=True):
     name: str
     first_seen: datetime
     last_seen: datetime
+    deployed_at: datetime | None  # its latest deploy marker, if one was recorded
     samples: dict[str, int]  # per metric, over the days the release was seen
 
 
@@ -56,18 +49,6 @@ class Baseline(msgspec.Struct, frozen=True):
     release: str | None
     start: datetime = msgspec.field(name="from")
     end: datetime = msgspec.field(name="to")
-
-
-class RouteComparison(msgspec.Struct, frozen=True):
-    route: str
-    device: str | None  # None: all devices of the route
-    comparison: Comparison
-
-
-class MetricComparison(msgspec.Struct, frozen=True):
-    overall: Comparison
-    devices: dict[str, Comparison]
-    routes: list[RouteComparison]
 
 
 class ReleaseComparison(msgspec.Struct, frozen=True):
@@ -94,6 +75,7 @@ async def releases_view(
         counts = await reads.samples_per_metric(
             db, project_id, [int(m) for m in METRICS], listed, until
         )
+        deployed = await reads.deployed_at(db, project_id, [r.name for r in listed])
         return ReleaseList(
             project_id=project_id,
             releases=[
@@ -101,11 +83,41 @@ async def releases_view(
                     name=r.name,
                     first_seen=r.first_seen,
                     last_seen=r.last_seen,
+                    deployed_at=deployed.get(r.name),
                     samples={m.name: counts.get((r.name, int(m)), 0) for m in METRICS},
                 )
                 for r in listed
             ],
         )
+
+    return json_response(msgspec.json.encode(await guarded(compute)))
+
+
+class DeployList(msgspec.Struct, frozen=True):
+    project_id: int
+    range: Window
+    deploys: list[Deploy]
+
+
+@get(
+    "/deploys",
+    dependencies={"selection": Provide(provide_selection)},
+    responses=VIEW_ERRORS,
+    summary="Deploy markers in a window, newest first (the trend charts draw them)",
+)
+async def deploys_view(
+    *,
+    request: Request[Any, Any, Any],
+    project_id: FromPath[int],
+    selection: NamedDependency[Selection],
+) -> Any:
+    """The window is the views' (`from`/`to` or `range`); filters do not apply to deploys."""
+    db = request.app.state.db
+    window = Interval(selection.range.start, selection.range.end)
+
+    async def compute() -> DeployList:
+        listed = await reads.deploys(db, project_id, window, MAX_DEPLOYS)
+        return DeployList(project_id, Window.of(selection.range), listed)
 
     return json_response(msgspec.json.encode(await guarded(compute)))
 
@@ -161,70 +173,6 @@ async def comparison_view(
         return msgspec.structs.replace(result, metrics=compare_sides(ours, theirs))
 
     return json_response(msgspec.json.encode(await guarded(compute)))
-
-
-def compare_sides(ours: list[BinCount], theirs: list[BinCount]) -> dict[str, MetricComparison]:
-    release, baseline = _group(ours), _group(theirs)
-    overall: dict[str, Comparison] = {}
-    devices: dict[str, dict[str, Comparison]] = defaultdict(dict)
-    routes: list[tuple[str, str, str | None, Comparison]] = []
-    for metric in METRICS:
-        key = (int(metric),)
-        overall[metric.name] = compare(metric, _side(release[key]), _side(baseline[key]))
-        for device in Device:
-            dkey = (int(metric), int(device))
-            if dkey in release or dkey in baseline:
-                devices[metric.name][DEVICE_NAMES[device]] = compare(
-                    metric, _side(release[dkey]), _side(baseline[dkey])
-                )
-        for route_key in sorted(k for k in release if len(k) == 3 and k[0] == int(metric)):
-            _, route, device_id = route_key
-            name = None if device_id == -1 else DEVICE_NAMES[Device(device_id)]
-            compared = compare(metric, _side(release[route_key]), _side(baseline[route_key]))
-            if compared.verdict != "insufficient_data":
-                routes.append((metric.name, route, name, compared))
-    adjusted = adjust([c for *_, c in routes])
-    per_metric: dict[str, list[RouteComparison]] = defaultdict(list)
-    for (metric_name, route, device_name, _), comparison in zip(routes, adjusted, strict=True):
-        per_metric[metric_name].append(RouteComparison(route, device_name, comparison))
-    return {
-        metric.name: MetricComparison(
-            overall=overall[metric.name],
-            devices=devices[metric.name],
-            routes=sorted(per_metric[metric.name], key=_regressions_first),
-        )
-        for metric in METRICS
-    }
-
-
-# Bins of one group: (metric,), (metric, device) or (metric, route, device or -1 for all).
-Groups = defaultdict[tuple[Any, ...], dict[tuple[int, int], int]]
-
-
-def _group(rows: Iterable[BinCount]) -> Groups:
-    groups: Groups = defaultdict(lambda: defaultdict(int))
-    for row in rows:
-        for key in (
-            (row.metric,),
-            (row.metric, row.device),
-            (row.metric, row.route, -1),
-            (row.metric, row.route, row.device),
-        ):
-            groups[key][(row.bin, row.rating)] += row.samples
-    return groups
-
-
-def _side(bins: dict[tuple[int, int], int]) -> Side:
-    per_bin: dict[int, int] = defaultdict(int)
-    for (bin_index, _), n in bins.items():
-        per_bin[bin_index] += n
-    good = sum(n for (_, rating), n in bins.items() if rating == Rating.GOOD)
-    return Side(tuple(sorted(per_bin.items())), good)
-
-
-def _regressions_first(route: RouteComparison) -> tuple[int, float, str, str]:
-    change = route.comparison.change.p75_relative or 0.0
-    return (VERDICT_ORDER[route.comparison.verdict], -change, route.route, route.device or "")
 
 
 def _seen(r: Release) -> tuple[datetime, datetime]:

@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import asyncpg
 import jwt
-import pytest
 import redis.asyncio
 
 from services.contracts.keys import REGISTRY_KEY, decode_access, key_hash
 from services.contracts.settings import Settings
 from services.contracts.tokens import verify_token
-from tests.support.processes import ROOT, settings_env
-
-
-def vitals(settings: Settings, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "services.cli.main", *args],
-        env=settings_env(settings), cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
-
-
-@pytest.fixture
-def cli(settings: Settings, db: asyncpg.Connection, redis_client: redis.asyncio.Redis):  # type: ignore[no-untyped-def]
-    """The CLI bound to a clean database and registry."""
-    return lambda *args, check=True: vitals(settings, *args, check=check)
+from tests.support.cli import vitals
 
 
 class TestProjects:

@@ -13,7 +13,7 @@ import pytest
 
 from services.cli.roles import query_password
 from services.contracts.settings import QUERY_ROLE, Settings
-from tests.cli.test_cli import vitals
+from tests.support.cli import vitals
 
 STORED = "SELECT rolpassword FROM pg_authid WHERE rolname = $1"
 

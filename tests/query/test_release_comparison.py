@@ -168,3 +168,34 @@ class TestHostile:
                 f"/v1/projects/{project}{path}", headers=bearer(query_settings, [other])
             )
             assert response.status_code == 403
+
+
+class TestDeploys:
+    async def test_deploys_in_the_window_newest_first_and_in_the_releases_list(
+        self, client: AsyncTestClient, seed: Seeder, query_settings: Settings
+    ) -> None:
+        """GET /deploys lists the markers inside the window, newest first; the releases list
+        gives each release its latest deploy time, and none where none was recorded."""
+        project = await seed_two_releases(seed)
+        await seed.db.executemany(
+            "INSERT INTO deploys (project_id, release, at, url) VALUES ($1, $2, $3, $4)",
+            [
+                (project, "a", DAY_ONE, None),
+                (project, "b", DAY_ONE + timedelta(days=2), "https://ci.example/2"),
+                (project, "b", DAY_ONE + timedelta(days=20), None),  # outside the window
+            ],
+        )
+        body = await get(client, query_settings, project, "/deploys",
+                         **{"from": "2025-06-01T00:00:00Z", "to": "2025-06-10T00:00:00Z"})  # fmt: skip
+        assert [(d["release"], d["at"][:10], d["url"]) for d in body["deploys"]] == [
+            ("b", "2025-06-04", "https://ci.example/2"), ("a", "2025-06-02", None),
+        ]  # fmt: skip
+        listed = (await get(client, query_settings, project, "/releases"))["releases"]
+        assert {r["name"]: r["deployed_at"][:10] for r in listed} == {
+            "b": "2025-06-22", "a": "2025-06-02",
+        }  # fmt: skip
+        other = await seed.project("other")
+        response = await client.get(
+            f"/v1/projects/{project}/deploys", headers=bearer(query_settings, [other])
+        )
+        assert response.status_code == 403

@@ -27,6 +27,18 @@ WHERE project_id = $1 AND (first_seen, name) < ($2, $3)
 ORDER BY first_seen DESC, name DESC
 LIMIT 1
 """
+# The latest deploy of each listed release.
+DEPLOYED = """
+SELECT DISTINCT ON (release) release, at FROM deploys
+WHERE project_id = $1 AND release = ANY($2::text[])
+ORDER BY release, at DESC
+"""
+DEPLOYS = """
+SELECT release, at, url, description FROM deploys
+WHERE project_id = $1 AND at >= $2 AND at < $3
+ORDER BY at DESC, id DESC
+LIMIT $4
+"""
 SAMPLES = """
 SELECT release, metric, sum(samples)::bigint AS samples
 FROM vitals_route_daily
@@ -59,6 +71,13 @@ class Release(msgspec.Struct, frozen=True):
     last_seen: datetime
 
 
+class Deploy(msgspec.Struct, frozen=True):
+    release: str
+    at: datetime
+    url: str | None
+    description: str | None
+
+
 class BinCount(msgspec.Struct, frozen=True, gc=False):
     metric: int
     device: int
@@ -80,6 +99,15 @@ async def release(db: Db, project_id: int, name: str) -> Release | None:
 async def previous_release(db: Db, project_id: int, of: Release) -> Release | None:
     row = await db.fetchrow(PREVIOUS, project_id, of.first_seen, of.name)
     return Release(*row) if row else None
+
+
+async def deployed_at(db: Db, project_id: int, names: list[str]) -> dict[str, datetime]:
+    return {row["release"]: row["at"] for row in await db.fetch(DEPLOYED, project_id, names)}
+
+
+async def deploys(db: Db, project_id: int, window: Interval, limit: int) -> list[Deploy]:
+    rows = await db.fetch(DEPLOYS, project_id, window.start, window.end, limit)
+    return [Deploy(*row) for row in rows]
 
 
 async def samples_per_metric(

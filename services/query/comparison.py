@@ -1,0 +1,98 @@
+"""A release against its baseline, from both sides' bin counts per (metric, device,
+route): overall, per device class, and per route (all devices, then each) where both
+sides have enough samples. The routes of all metrics are one family for
+Benjamini-Hochberg; overall and per device are few and fixed in advance, so they are
+tested at 5 % each (services/query/significance.py). Routes come regressions first.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+
+from services.contracts.metrics import DEVICE_NAMES, Device, Metric, Rating
+from services.query.reads.releases import BinCount
+from services.query.significance import Comparison, Side, adjust, compare
+
+METRICS = list(Metric)
+# Routes first by verdict, then by how much slower.
+VERDICT_ORDER = {"regressed": 0, "improved": 1, "unchanged": 2, "insufficient_data": 3}
+
+
+class RouteComparison(msgspec.Struct, frozen=True):
+    route: str
+    device: str | None  # None: all devices of the route
+    comparison: Comparison
+
+
+class MetricComparison(msgspec.Struct, frozen=True):
+    overall: Comparison
+    devices: dict[str, Comparison]
+    routes: list[RouteComparison]
+
+
+def compare_sides(ours: list[BinCount], theirs: list[BinCount]) -> dict[str, MetricComparison]:
+    release, baseline = _group(ours), _group(theirs)
+    overall: dict[str, Comparison] = {}
+    devices: dict[str, dict[str, Comparison]] = defaultdict(dict)
+    routes: list[tuple[str, str, str | None, Comparison]] = []
+    for metric in METRICS:
+        key = (int(metric),)
+        overall[metric.name] = compare(metric, _side(release[key]), _side(baseline[key]))
+        for device in Device:
+            dkey = (int(metric), int(device))
+            if dkey in release or dkey in baseline:
+                devices[metric.name][DEVICE_NAMES[device]] = compare(
+                    metric, _side(release[dkey]), _side(baseline[dkey])
+                )
+        for route_key in sorted(k for k in release if len(k) == 3 and k[0] == int(metric)):
+            _, route, device_id = route_key
+            name = None if device_id == -1 else DEVICE_NAMES[Device(device_id)]
+            compared = compare(metric, _side(release[route_key]), _side(baseline[route_key]))
+            if compared.verdict != "insufficient_data":
+                routes.append((metric.name, route, name, compared))
+    adjusted = adjust([c for *_, c in routes])
+    per_metric: dict[str, list[RouteComparison]] = defaultdict(list)
+    for (metric_name, route, device_name, _), comparison in zip(routes, adjusted, strict=True):
+        per_metric[metric_name].append(RouteComparison(route, device_name, comparison))
+    return {
+        metric.name: MetricComparison(
+            overall=overall[metric.name],
+            devices=devices[metric.name],
+            routes=sorted(per_metric[metric.name], key=_regressions_first),
+        )
+        for metric in METRICS
+    }
+
+
+# Bins of one group: (metric,), (metric, device) or (metric, route, device or -1 for all).
+Groups = defaultdict[tuple[Any, ...], dict[tuple[int, int], int]]
+
+
+def _group(rows: Iterable[BinCount]) -> Groups:
+    groups: Groups = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        for key in (
+            (row.metric,),
+            (row.metric, row.device),
+            (row.metric, row.route, -1),
+            (row.metric, row.route, row.device),
+        ):
+            groups[key][(row.bin, row.rating)] += row.samples
+    return groups
+
+
+def _side(bins: dict[tuple[int, int], int]) -> Side:
+    per_bin: dict[int, int] = defaultdict(int)
+    for (bin_index, _), n in bins.items():
+        per_bin[bin_index] += n
+    good = sum(n for (_, rating), n in bins.items() if rating == Rating.GOOD)
+    return Side(tuple(sorted(per_bin.items())), good)
+
+
+def _regressions_first(route: RouteComparison) -> tuple[int, float, str, str]:
+    change = route.comparison.change.p75_relative or 0.0
+    return (VERDICT_ORDER[route.comparison.verdict], -change, route.route, route.device or "")

@@ -1,0 +1,19 @@
+"""The `vitals` command run as a real process, for the CLI tests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from services.contracts.settings import Settings
+from tests.support.processes import ROOT, settings_env
+
+
+def vitals(settings: Settings, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "services.cli.main", *args],
+        env=settings_env(settings), cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
