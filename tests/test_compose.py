@@ -153,26 +153,6 @@ class TestRedis:
         """Redis reports healthy only once redis-cli ping answers."""
         assert "redis-cli ping" in " ".join(services["redis"]["healthcheck"]["test"])
 
-    def test_runs_with_the_write_path_settings_the_native_clusters_have(
-        self, services: dict[str, Any]
-    ) -> None:
-        """The db command passes exactly the settings of deploy/postgresql/write-path.conf,
-        which scripts/provision.sh includes in every native cluster the suite and benchmarks
-        run on."""
-        conf = (ROOT / "deploy" / "postgresql" / "write-path.conf").read_text()
-        expected = {
-            name.strip(): value.strip()
-            for name, value in (
-                line.split("=", 1) for line in conf.splitlines() if line and line[0] != "#"
-            )
-        }
-        command = command_of(services["db"])
-        assert command[0] == "postgres"
-        flags = command[1:]
-        assert flags[::2] == ["-c"] * len(expected)
-        assert dict(flag.split("=", 1) for flag in flags[1::2]) == expected
-        assert expected  # the file is not empty: the comparison above compared something
-
     def test_data_lives_in_a_volume(self, services: dict[str, Any]) -> None:
         """The AOF directory is a volume, so queued beacons survive a container rebuild."""
         assert any(str(v).endswith(":/data") for v in services["redis"].get("volumes", []))

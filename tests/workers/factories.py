@@ -26,6 +26,8 @@ from services.contracts.redis_client import sync_redis
 from services.contracts.settings import Settings
 from services.contracts.wire import Attribution, Beacon, Connection, Report, Sdk
 from services.ingest.commit import FAILURE_TTL_S, JOB_DESCRIPTION, JOB_TIMEOUT_S, RESULT_TTL_S
+from services.workers.batches import Outcome, process_batch
+from services.workers.projects import ProjectDirectory
 
 CHROME_DESKTOP = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -188,3 +190,8 @@ def enqueue_like_ingest(
             pipe.hset(job.key, BEACONS_FIELD, len(decode_batch(body).beacons))
         pipe.execute()
     return job
+
+
+async def store(pool: asyncpg.Pool, b: BeaconBatch) -> Outcome:
+    """Store a batch as a worker's job would, with a fresh project cache."""
+    return await process_batch(pool, ProjectDirectory(), b)

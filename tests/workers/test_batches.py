@@ -6,12 +6,18 @@ import asyncpg
 import msgspec
 import pytest
 
-from services.contracts.queue import AcceptedBeacon, BeaconBatch
+from services.contracts.queue import AcceptedBeacon
 from services.contracts.settings import Settings
-from services.workers.batches import Outcome, process_batch
-from services.workers.projects import ProjectDirectory
 from tests.workers.conftest import assert_rollups_exact
-from tests.workers.factories import accepted, batch, beacon, create_project, page_view, report
+from tests.workers.factories import (
+    accepted,
+    batch,
+    beacon,
+    create_project,
+    page_view,
+    report,
+    store,
+)
 
 NUL = "\x00"
 
@@ -22,10 +28,6 @@ def poisoned(view: AcceptedBeacon) -> AcceptedBeacon:
     return msgspec.structs.replace(
         view, beacon=msgspec.structs.replace(view.beacon, navigation_id=f"nav{NUL}1")
     )
-
-
-async def store(pool: asyncpg.Pool, b: BeaconBatch) -> Outcome:
-    return await process_batch(pool, ProjectDirectory(), b)
 
 
 async def stored_navigation_ids(db: asyncpg.Connection) -> set[str]:

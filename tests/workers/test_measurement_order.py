@@ -12,16 +12,11 @@ import msgspec
 import pytest
 
 from services.contracts.metrics import Metric, Rating, bin_of
-from services.contracts.queue import AcceptedBeacon, BeaconBatch
+from services.contracts.queue import AcceptedBeacon
 from services.contracts.wire import encode
-from services.workers.batches import Outcome, process_batch
-from services.workers.projects import ProjectDirectory
+from services.workers.batches import Outcome
 from tests.workers.conftest import assert_rollups_exact
-from tests.workers.factories import accepted, batch, beacon, create_project, now_ms, report
-
-
-async def store(pool: asyncpg.Pool, b: BeaconBatch) -> Outcome:
-    return await process_batch(pool, ProjectDirectory(), b)
+from tests.workers.factories import accepted, batch, beacon, create_project, now_ms, report, store
 
 
 def sent(

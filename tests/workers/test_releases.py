@@ -8,10 +8,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from services.contracts.metrics import Metric
-from services.contracts.queue import BeaconBatch
 from services.contracts.releases import LAST_SEEN_SLACK as SLACK
-from services.workers.batches import Outcome, process_batch
-from services.workers.projects import ProjectDirectory
 from tests.workers.conftest import assert_rollups_exact
 from tests.workers.factories import (
     accepted,
@@ -21,11 +18,8 @@ from tests.workers.factories import (
     now_ms,
     page_view,
     report,
+    store,
 )
-
-
-async def store(pool: asyncpg.Pool, b: BeaconBatch) -> Outcome:
-    return await process_batch(pool, ProjectDirectory(), b)
 
 
 def _ms(at: datetime) -> float:

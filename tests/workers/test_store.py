@@ -9,9 +9,7 @@ import asyncpg
 import pytest
 
 from services.contracts.metrics import Metric, Rating, bin_of
-from services.contracts.queue import BeaconBatch
 from services.contracts.settings import Settings
-from services.workers.batches import Outcome, process_batch
 from services.workers.projects import ProjectDirectory
 from tests.workers.conftest import assert_rollups_exact, rollup_rows
 from tests.workers.factories import (
@@ -23,11 +21,8 @@ from tests.workers.factories import (
     now_ms,
     page_view,
     report,
+    store,
 )
-
-
-async def store(pool: asyncpg.Pool, b: BeaconBatch) -> Outcome:
-    return await process_batch(pool, ProjectDirectory(), b)
 
 
 class TestStoreBatch:
