@@ -43,6 +43,9 @@ OPERATIONS = [
     ("GET", "/v1/projects/{project_id}/breakdown"),
     ("GET", "/v1/projects/{project_id}/histogram"),
     ("GET", "/v1/projects/{project_id}/attribution"),
+    ("GET", "/v1/projects/{project_id}/releases"),
+    ("GET", "/v1/projects/{project_id}/releases/{release}/comparison"),
+    ("GET", "/v1/projects/{project_id}/deploys"),
     ("POST", "/v1/records:queryRecord"),
     ("POST", "/v1/auth/token"),
 ]
