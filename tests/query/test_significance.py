@@ -59,7 +59,9 @@ class TestCompare:
 
     def test_a_faster_release_is_improved(self) -> None:
         result = compare(
-            Metric.INP, side(Metric.INP, spread(200, 2000, 0.7)), side(Metric.INP, spread(200, 2000))
+            Metric.INP,
+            side(Metric.INP, spread(200, 2000, 0.7)),
+            side(Metric.INP, spread(200, 2000)),
         )
         assert result.verdict == "improved"
         assert result.change.p75_relative < 0  # type: ignore[operator]
