@@ -15,6 +15,7 @@ from litestar.params import FromPath, QueryParameter
 
 from services.contracts.errors import ApiError
 from services.contracts.releases import LAST_SEEN_SLACK
+from services.contracts.wire import MAX_RELEASE
 from services.query.answers import guarded, json_response
 from services.query.comparison import METRICS, MetricComparison, compare_sides
 from services.query.errors import invalid_parameter
@@ -154,6 +155,9 @@ async def comparison_view(
 ) -> Any:
     db = request.app.state.db
     window = _baseline_window(baseline, baseline_from, baseline_to)
+    _check_name("release", release)
+    if baseline is not None:
+        _check_name("baseline", baseline)
 
     async def compute() -> ReleaseComparison:
         subject = await reads.release(db, project_id, release)
@@ -173,6 +177,17 @@ async def comparison_view(
         return msgspec.structs.replace(result, metrics=compare_sides(ours, theirs))
 
     return json_response(msgspec.json.encode(await guarded(compute)))
+
+
+def _check_name(parameter: str, name: str) -> None:
+    """A name PostgreSQL cannot even compare (NUL) is a 400; one longer than any release
+    can be (the wire's limit) names none: 404, without asking the database."""
+    if "\x00" in name:
+        raise invalid_parameter(parameter, "must not contain NUL characters")
+    if len(name) > MAX_RELEASE:
+        raise ApiError(
+            404, "release_not_found", f"no release has more than {MAX_RELEASE} characters"
+        )
 
 
 def _seen(r: Release) -> tuple[datetime, datetime]:

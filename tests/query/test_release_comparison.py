@@ -157,6 +157,15 @@ class TestHostile:
         unknown_base = await get(client, query_settings, project, "/releases/b/comparison",
                                  404, baseline="zz")  # fmt: skip
         assert unknown_base["error"] == "release_not_found"
+        # A NUL (PostgreSQL cannot compare it) is a 400; a 10 KiB name a 404, never a 500.
+        nul = await get(client, query_settings, project, "/releases/a%00b/comparison", 400)
+        assert nul["error"] == "invalid_parameter"
+        nul_base = await get(client, query_settings, project, "/releases/b/comparison", 400,
+                             baseline="a\x00")  # fmt: skip
+        assert nul_base["error"] == "invalid_parameter"
+        huge = await get(client, query_settings, project, f"/releases/{'r' * 10240}/comparison",
+                         404)  # fmt: skip
+        assert huge["error"] == "release_not_found"
 
     async def test_another_projects_token_sees_nothing(
         self, client: AsyncTestClient, seed: Seeder, query_settings: Settings
