@@ -207,6 +207,11 @@ def expected_rows(body: dict[str, Any]) -> dict[str, float]:
 
 
 class TestHostileBeacons:
+    # Alone, or after the ingest and query suites, this takes ~6 s. Inside the whole suite
+    # it ran past the default 300 s twice on 2026-12-06 (then failed on the example it was
+    # interrupted in); the cause is not found yet (issue 16's closing note). A longer
+    # limit keeps its 150 examples while that is looked into.
+    @pytest.mark.timeout(900)
     @settings(
         max_examples=150,
         deadline=None,
