@@ -8,6 +8,7 @@ import asyncpg
 import msgspec
 
 from services.contracts.keys import display_prefix, key_hash, new_key
+from services.contracts.settings import Settings
 
 
 class CatalogError(Exception):
@@ -176,3 +177,10 @@ async def revoke_tokens(connection: asyncpg.Connection, email: str) -> int:
     if generation is None:
         raise CatalogError(f"no user {email!r}")
     return generation
+
+
+async def connect(settings: Settings) -> asyncpg.Connection:
+    """The CLI's database session, named so operators can tell it apart in pg_stat_activity."""
+    return await asyncpg.connect(
+        settings.database_url, server_settings={"application_name": "vitals.cli"}
+    )

@@ -67,14 +67,8 @@ async def record_deploy(
     return Deploy(**dict(row))
 
 
-async def _connect(settings: Settings) -> asyncpg.Connection:
-    return await asyncpg.connect(
-        settings.database_url, server_settings={"application_name": "vitals.cli"}
-    )
-
-
 async def cmd_deploy_record(settings: Settings, args: argparse.Namespace) -> None:
-    connection = await _connect(settings)
+    connection = await catalog.connect(settings)
     try:
         project = await catalog.get_project(connection, args.project)
         deploy = await record_deploy(
@@ -87,7 +81,7 @@ async def cmd_deploy_record(settings: Settings, args: argparse.Namespace) -> Non
 
 
 async def cmd_deploy_list(settings: Settings, args: argparse.Namespace) -> None:
-    connection = await _connect(settings)
+    connection = await catalog.connect(settings)
     try:
         project = await catalog.get_project(connection, args.project)
         rows = await connection.fetch(SELECT, project.id, args.limit)

@@ -47,14 +47,8 @@ def _print(value: object) -> None:
     print(msgspec.json.format(msgspec.json.encode(value)).decode())
 
 
-async def _connect(settings: Settings) -> asyncpg.Connection:
-    return await asyncpg.connect(
-        settings.database_url, server_settings={"application_name": "vitals.cli"}
-    )
-
-
 async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
-    connection = await _connect(settings)
+    connection = await catalog.connect(settings)
     try:
         applied = await migrate(connection)
         password_set = await set_query_password(connection, settings)
@@ -66,7 +60,7 @@ async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def cmd_project_create(settings: Settings, args: argparse.Namespace) -> None:
-    connection = await _connect(settings)
+    connection = await catalog.connect(settings)
     try:
         project = await catalog.create_project(
             connection,
@@ -82,7 +76,7 @@ async def cmd_project_create(settings: Settings, args: argparse.Namespace) -> No
 
 
 async def cmd_project_list(settings: Settings, args: argparse.Namespace) -> None:
-    connection = await _connect(settings)
+    connection = await catalog.connect(settings)
     try:
         _print(await catalog.list_projects(connection))
     finally:
@@ -90,7 +84,7 @@ async def cmd_project_list(settings: Settings, args: argparse.Namespace) -> None
 
 
 async def cmd_project_update(settings: Settings, args: argparse.Namespace) -> None:
-    connection = await _connect(settings)
+    connection = await catalog.connect(settings)
     client = async_redis(settings)
     try:
         project = await catalog.get_project(connection, args.project)
@@ -111,7 +105,7 @@ async def cmd_project_update(settings: Settings, args: argparse.Namespace) -> No
 
 
 async def cmd_key_create(settings: Settings, args: argparse.Namespace) -> None:
-    connection = await _connect(settings)
+    connection = await catalog.connect(settings)
     client = async_redis(settings)
     try:
         project = await catalog.get_project(connection, args.project)
@@ -124,7 +118,7 @@ async def cmd_key_create(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def cmd_key_revoke(settings: Settings, args: argparse.Namespace) -> None:
-    connection = await _connect(settings)
+    connection = await catalog.connect(settings)
     client = async_redis(settings)
     try:
         hashes = await catalog.revoke_key(connection, args.key)
@@ -136,7 +130,7 @@ async def cmd_key_revoke(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def cmd_key_list(settings: Settings, args: argparse.Namespace) -> None:
-    connection = await _connect(settings)
+    connection = await catalog.connect(settings)
     try:
         project_id = (
             (await catalog.get_project(connection, args.project)).id if args.project else None
@@ -147,7 +141,7 @@ async def cmd_key_list(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def cmd_keys_sync(settings: Settings, args: argparse.Namespace) -> None:
-    connection = await _connect(settings)
+    connection = await catalog.connect(settings)
     client = async_redis(settings)
     try:
         # The workers run the same rebuild by themselves whenever the registry is missing.
@@ -160,7 +154,7 @@ async def cmd_keys_sync(settings: Settings, args: argparse.Namespace) -> None:
 
 async def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
     check_lifetime(settings, args.lifetime)
-    connection = await _connect(settings)
+    connection = await catalog.connect(settings)
     try:
         project_ids = [(await catalog.get_project(connection, p)).id for p in args.project]
     finally:

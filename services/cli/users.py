@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import getpass
 
-import asyncpg
 from argon2 import PasswordHasher
 
 from services.cli import catalog
@@ -26,15 +25,9 @@ def _new_password_hash(given: str | None) -> str:
     return PasswordHasher().hash(password)
 
 
-async def _connect(settings: Settings) -> asyncpg.Connection:
-    return await asyncpg.connect(
-        settings.database_url, server_settings={"application_name": "vitals.cli"}
-    )
-
-
 async def cmd_user_create(settings: Settings, args: argparse.Namespace) -> None:
     password_hash = _new_password_hash(args.password)
-    connection = await _connect(settings)
+    connection = await catalog.connect(settings)
     try:
         project_ids = [(await catalog.get_project(connection, p)).id for p in args.project]
         user_id = await catalog.upsert_user(connection, args.email, password_hash, project_ids)
@@ -45,7 +38,7 @@ async def cmd_user_create(settings: Settings, args: argparse.Namespace) -> None:
 
 async def cmd_user_password(settings: Settings, args: argparse.Namespace) -> None:
     password_hash = _new_password_hash(args.password)
-    connection = await _connect(settings)
+    connection = await catalog.connect(settings)
     try:
         await catalog.set_password(connection, args.email, password_hash)
     finally:
@@ -54,7 +47,7 @@ async def cmd_user_password(settings: Settings, args: argparse.Namespace) -> Non
 
 
 async def cmd_user_revoke(settings: Settings, args: argparse.Namespace) -> None:
-    connection = await _connect(settings)
+    connection = await catalog.connect(settings)
     try:
         await catalog.revoke_tokens(connection, args.email)
     finally:
