@@ -13,6 +13,7 @@ import { Breakdowns } from './views/Breakdowns';
 import { Distribution } from './views/Distribution';
 import { followLink } from './views/links';
 import { Overview } from './views/Overview';
+import { Releases } from './views/Releases';
 import { ProjectPicker, SignIn } from './views/SignIn';
 import { Trends } from './views/Trends';
 
@@ -25,6 +26,7 @@ export const VIEW_NAMES: Record<View, string> = {
   distribution: 'Distribution',
   breakdowns: 'Breakdowns',
   attribution: 'Attribution',
+  releases: 'Releases',
   live: 'Live',
 };
 
@@ -84,7 +86,8 @@ function Shell({ state, navigate, session, signOut }: { state: ViewState; naviga
         </button>
       </header>
       <Nav state={state} navigate={navigate} />
-      {state.view != 'live' && (
+      {/* The live view and the releases' comparisons have their own windows, and no filters. */}
+      {state.view != 'live' && state.view != 'releases' && (
         <div className="controls" role="region" aria-label="Selection">
           <RangePicker state={state} navigate={navigate} />
           <DeviceSwitch state={state} navigate={navigate} />
@@ -97,6 +100,7 @@ function Shell({ state, navigate, session, signOut }: { state: ViewState; naviga
         {state.view == 'distribution' && <Distribution state={state} navigate={navigate} />}
         {state.view == 'breakdowns' && <Breakdowns state={state} navigate={navigate} />}
         {state.view == 'attribution' && <Attribution state={state} navigate={navigate} />}
+        {state.view == 'releases' && <Releases state={state} navigate={navigate} />}
         {state.view == 'live' && (
           <Suspense fallback={<Loading minHeight={200} />}>
             <Live key={project} projectId={project} />

@@ -154,6 +154,81 @@ export interface Attribution {
   filters: Record<string, string[]>;
 }
 
+/** A deploy marker (services/query/reads/releases.py Deploy). */
+export interface Deploy {
+  release: string;
+  at: string;
+  url: string | null;
+  description: string | null;
+}
+
+export interface DeployList {
+  project_id: number;
+  range: Window;
+  deploys: Deploy[];
+}
+
+/** services/query/releases.py ListedRelease: samples per metric over the days it was seen. */
+export interface ListedRelease {
+  name: string;
+  first_seen: string;
+  last_seen: string;
+  deployed_at: string | null;
+  samples: Record<Metric, number>;
+}
+
+export interface ReleaseList {
+  project_id: number;
+  releases: ListedRelease[];
+}
+
+/** services/query/significance.py: one side, the change between them, and the verdict. */
+export interface SideSummary {
+  count: number;
+  p75: number | null;
+  good_share: number | null;
+}
+
+export type ComparisonVerdict = 'regressed' | 'improved' | 'unchanged' | 'insufficient_data';
+
+export interface Comparison {
+  verdict: ComparisonVerdict;
+  release: SideSummary;
+  baseline: SideSummary;
+  change: {
+    /** 0.18: the release's p75 is 18 % higher than the baseline's */
+    p75_relative: number | null;
+    p75_ci95: [number, number] | null;
+    p_value: number | null;
+    /** -0.05: five points fewer good samples */
+    good_share_delta: number | null;
+    good_share_ci95: [number, number] | null;
+  };
+}
+
+export interface RouteComparison {
+  route: string;
+  /** null: every device of the route together */
+  device: string | null;
+  comparison: Comparison;
+}
+
+export interface MetricComparison {
+  overall: Comparison;
+  devices: Record<string, Comparison>;
+  routes: RouteComparison[];
+}
+
+export interface ReleaseComparison {
+  project_id: number;
+  release: string;
+  from: string;
+  to: string;
+  /** null: no release came before this one */
+  baseline: { kind: 'release' | 'window'; release: string | null; from: string; to: string } | null;
+  metrics: Partial<Record<Metric, MetricComparison>>;
+}
+
 export interface IssuedToken {
   token: string;
   expires_at: string;

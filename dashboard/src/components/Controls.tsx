@@ -26,6 +26,7 @@ export const DIMENSION_LABELS: Record<Dimension, string> = {
   country: 'Country',
   connection: 'Connection',
   navigation_type: 'Navigation type',
+  release: 'Release',
 };
 
 /** "2025-05-01T14:30" in the browser's zone, as a datetime-local input holds it. */

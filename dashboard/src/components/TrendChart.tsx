@@ -1,12 +1,15 @@
 /**
  * One metric over time: a line per percentile over the good / needs-improvement / poor
- * threshold bands, sample counts as bars beneath, low-sample buckets drawn hollow.
- * Hover or focus and use ←/→ to read a bucket; the same numbers are in a table below.
+ * threshold bands, sample counts as bars beneath, low-sample buckets drawn hollow, and a
+ * marker at each deploy. Hover or focus and use ←/→ to read a bucket; the same numbers are
+ * in a table below (TrendTable).
  */
 import { type KeyboardEvent, useRef, useState } from 'react';
-import type { Point } from '../api/types';
+import type { Deploy, Point } from '../api/types';
+import { deploysInWindow } from '../lib/deploys';
 import { formatAxis, formatBucket, formatCount, formatDateTime, formatValue } from '../lib/format';
 import { type Metric, SPECS } from '../lib/metrics';
+import { DeployMarkers } from './DeployMarkers';
 import { linear, niceTicks } from './scale';
 import { useWidth } from './useWidth';
 
@@ -27,12 +30,16 @@ interface TrendChartProps {
   height?: number;
   /** A compact chart (the overview's) has no count strip and fewer labels. */
   compact?: boolean;
+  /** The project's deploys; those inside the window are marked. */
+  deploys?: readonly Deploy[];
 }
 
 const MARGIN = { top: 12, right: 12, bottom: 24, left: 56 };
 const COUNT_STRIP = 36;
 
-export function TrendChart({ metric, points, percentiles, from, to, height = 260, compact = false }: TrendChartProps) {
+export function TrendChart({
+  metric, points, percentiles, from, to, height = 260, compact = false, deploys = [],
+}: TrendChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const width = useWidth(box);
   const [active, setActive] = useState<number | null>(null);
@@ -77,6 +84,8 @@ export function TrendChart({ metric, points, percentiles, from, to, height = 260
   const labelEvery = Math.max(1, Math.ceil(points.length / Math.max(2, Math.floor((width - 80) / 90))));
   const xLabels = points.filter((_, i) => i % labelEvery == 0);
   const chosen = active == null ? null : points[active];
+  const markers = deploysInWindow(deploys, start, end);
+  const chosenDeploys = chosen ? deploysInWindow(markers, Date.parse(chosen.start), Date.parse(chosen.end)) : [];
 
   const nearest = (clientX: number) => {
     const rect = box.current!.getBoundingClientRect();
@@ -101,7 +110,8 @@ export function TrendChart({ metric, points, percentiles, from, to, height = 260
     event.preventDefault();
   };
 
-  const summary = `${metric} ${percentiles.join(', ')} from ${formatDateTime(new Date(start))} to ${formatDateTime(new Date(end))}, ${points.length} buckets`;
+  const deployed = markers.length ? `; deploys: ${markers.map((d) => `${d.release} at ${formatDateTime(new Date(d.at))}`).join(', ')}` : '';
+  const summary = `${metric} ${percentiles.join(', ')} from ${formatDateTime(new Date(start))} to ${formatDateTime(new Date(end))}, ${points.length} buckets${deployed}`;
 
   return (
     <div className="chart" ref={box}>
@@ -177,6 +187,7 @@ export function TrendChart({ metric, points, percentiles, from, to, height = 260
             );
           }),
         )}
+        <DeployMarkers deploys={markers} x={x} top={MARGIN.top} bottom={plotBottom} />
         {xLabels.map((p) => {
           // Labels near an edge hang inwards, so none is cut off.
           const at = center(p);
@@ -210,49 +221,13 @@ export function TrendChart({ metric, points, percentiles, from, to, height = 260
           <div>
             {formatCount(chosen.count)} samples{chosen.low_sample && chosen.count > 0 ? ' (low)' : ''}
           </div>
+          {chosenDeploys.map((d, i) => (
+            <div key={i} className="tooltip-deploy">
+              Deploy {d.release} at {formatDateTime(new Date(d.at))}
+            </div>
+          ))}
         </div>
       )}
     </div>
-  );
-}
-
-export function TrendTable({ metric, points, percentiles }: { metric: Metric; points: Point[]; percentiles: string[] }) {
-  return (
-    <details className="data-table">
-      <summary>Show the numbers</summary>
-      <div className="table-scroll">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Bucket start</th>
-              {percentiles.map((p) => (
-                <th scope="col" key={p} className="num">
-                  {p}
-                </th>
-              ))}
-              <th scope="col" className="num">
-                Samples
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {points.map((p) => (
-              <tr key={p.start} className={p.low_sample ? 'low-sample' : ''}>
-                <td>{formatDateTime(new Date(p.start))}</td>
-                {percentiles.map((name) => (
-                  <td key={name} className="num">
-                    {formatValue(metric, p.values[name])}
-                  </td>
-                ))}
-                <td className="num">
-                  {formatCount(p.count)}
-                  {p.low_sample && p.count > 0 ? ' (low)' : ''}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    </details>
   );
 }

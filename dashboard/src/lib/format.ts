@@ -68,6 +68,22 @@ export function formatPoints(delta: number | null | undefined): ChangeText | nul
   return { text: `${sign}${Math.abs(points)} pts`, direction: points > 0 ? 'better' : 'worse' };
 }
 
+/** A 95 % interval of a relative change: "+32% to +48%", "−3% to +5%". */
+export function formatChangeInterval(interval: readonly [number, number] | null | undefined): string | null {
+  const [lo, hi] = interval ?? [];
+  const low = formatChange(lo);
+  const high = formatChange(hi);
+  return low && high ? `${low.text} to ${high.text}` : null;
+}
+
+/** A 95 % interval of a good-share change, in points: "−15 to −8 pts". */
+export function formatPointsInterval(interval: readonly [number, number] | null | undefined): string | null {
+  const [lo, hi] = interval ?? [];
+  const low = formatPoints(lo);
+  const high = formatPoints(hi);
+  return low && high ? `${low.text.replace(' pts', '')} to ${high.text}` : null;
+}
+
 const TIME = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
 const DAY = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short' });
 const DAY_TIME = new Intl.DateTimeFormat('en-GB', {

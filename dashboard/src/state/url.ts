@@ -6,7 +6,7 @@
  */
 import { type Metric, isMetric } from '../lib/metrics';
 
-export const VIEWS = ['overview', 'trends', 'distribution', 'breakdowns', 'attribution', 'live'] as const;
+export const VIEWS = ['overview', 'trends', 'distribution', 'breakdowns', 'attribution', 'releases', 'live'] as const;
 export type View = (typeof VIEWS)[number];
 
 export const RANGES = ['1h', '24h', '7d', '28d'] as const;
@@ -14,7 +14,9 @@ export type RelativeRange = (typeof RANGES)[number];
 export const DEFAULT_RANGE: RelativeRange = '7d';
 
 /** What the query API filters and breaks down by (services/query/filters.py), routes first. */
-export const DIMENSIONS = ['route', 'device', 'browser', 'os', 'country', 'connection', 'navigation_type'] as const;
+export const DIMENSIONS = [
+  'route', 'device', 'browser', 'os', 'country', 'connection', 'navigation_type', 'release',
+] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
 export const PERCENTILES = ['p50', 'p75', 'p90', 'p95', 'p99'] as const;
@@ -48,7 +50,13 @@ export interface ViewState extends TimeSelection {
   sort: Sort;
   order: Order;
   page: number;
+  /** The releases view's chosen release ('' for the newest) and its baseline ('' for the one before). */
+  compare: string;
+  baseline: string;
 }
+
+// The SDK's and the query service's limit on a release name (contracts/wire.py MAX_RELEASE).
+export const MAX_RELEASE = 64;
 
 export const DEFAULTS: ViewState = {
   view: 'overview',
@@ -61,10 +69,18 @@ export const DEFAULTS: ViewState = {
   sort: 'count',
   order: 'desc',
   page: 1,
+  compare: '',
+  baseline: '',
 };
 
 function oneOf<T extends string>(options: readonly T[], value: string | null, fallback: T): T {
   return value != null && (options as readonly string[]).includes(value) ? (value as T) : fallback;
+}
+
+/** A release name as the query service accepts it: at most 64 characters; else none. */
+function releaseName(text: string | null): string {
+  const name = text?.trim() ?? '';
+  return name.length <= MAX_RELEASE ? name : '';
 }
 
 function isInstant(text: string | null): text is string {
@@ -111,6 +127,8 @@ export function parseState(search: string): ViewState {
     sort: oneOf(SORTS, params.get('sort'), DEFAULTS.sort),
     order: oneOf(['asc', 'desc'] as const, params.get('order'), DEFAULTS.order),
     page: Number.isInteger(page) && page >= 1 && page <= 100_000 ? page : 1,
+    compare: releaseName(params.get('compare')),
+    baseline: releaseName(params.get('baseline')),
   };
 }
 
@@ -133,6 +151,8 @@ export function serializeState(state: ViewState): string {
   if (state.sort != DEFAULTS.sort) params.set('sort', state.sort);
   if (state.order != DEFAULTS.order) params.set('order', state.order);
   if (state.page != 1) params.set('page', String(state.page));
+  if (state.compare) params.set('compare', state.compare);
+  if (state.baseline) params.set('baseline', state.baseline);
   const text = params.toString();
   return text ? `?${text}` : '';
 }
@@ -144,6 +164,9 @@ export function withChanges(state: ViewState, changes: Partial<ViewState>): View
     'filters' in changes || 'range' in changes || 'from' in changes || 'dimension' in changes ||
     'metric' in changes || 'sort' in changes || 'order' in changes || 'project' in changes;
   if (reselected && !('page' in changes)) next.page = 1;
+  // Another project has other releases; another release is compared with the one before it.
+  if ('project' in changes && !('compare' in changes)) next.compare = '';
+  if (('project' in changes || 'compare' in changes) && !('baseline' in changes)) next.baseline = '';
   if (next.range != 'custom') {
     delete next.from;
     delete next.to;

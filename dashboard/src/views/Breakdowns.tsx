@@ -46,7 +46,7 @@ function SortHeader({ state, navigate, sort, label, numeric }: { state: ViewStat
 }
 
 function display(dimension: Dimension, value: string): string {
-  if (value == '') return dimension == 'country' ? '(unknown country)' : '(unknown)';
+  if (value == '') return dimension == 'country' ? '(unknown country)' : dimension == 'release' ? '(no release)' : '(unknown)';
   return value;
 }
 

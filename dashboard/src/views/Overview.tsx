@@ -1,5 +1,6 @@
 /** The first screen: the Core Web Vitals verdict, five metric tiles and the chosen metric's trend. */
 import { useEffect } from 'react';
+import { useDeploys } from '../api/deploys';
 import type { Summary, Timeseries, Verdict } from '../api/types';
 import { useApi } from '../api/useApi';
 import { MetricTile } from '../components/MetricTile';
@@ -55,6 +56,7 @@ export function Overview({ state, navigate }: { state: ViewState; navigate: Navi
   const base = `/v1/projects/${state.project}`;
   const summary = useApi<Summary>(`${base}/summary`, selectionParams(state));
   const trend = useApi<Timeseries>(`${base}/timeseries`, timeseriesParams(state, state.metric, ['p75']));
+  const deploys = useDeploys(state);
   const device = deviceChoice(state.filters);
   const ready = summary.data != null && trend.data != null && !summary.loading && !trend.loading;
   useEffect(() => {
@@ -126,6 +128,7 @@ export function Overview({ state, navigate }: { state: ViewState; navigate: Navi
             to={data.range.to}
             height={220}
             compact
+            deploys={deploys}
           />
         )}
       </Panel>

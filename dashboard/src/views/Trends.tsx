@@ -1,9 +1,11 @@
 /** One metric over time, any of p50…p99, against the threshold bands. */
+import { useDeploys } from '../api/deploys';
 import type { Timeseries } from '../api/types';
 import { useApi } from '../api/useApi';
 import { Segmented } from '../components/MetricSwitch';
 import { Panel } from '../components/Panel';
-import { PERCENTILE_COLOURS, TrendChart, TrendTable } from '../components/TrendChart';
+import { PERCENTILE_COLOURS, TrendChart } from '../components/TrendChart';
+import { TrendTable } from '../components/TrendTable';
 import { formatCount } from '../lib/format';
 import { METRICS, type Metric } from '../lib/metrics';
 import { PERCENTILES, type Percentile, type ViewState } from '../state/url';
@@ -34,6 +36,7 @@ export function Trends({ state, navigate }: { state: ViewState; navigate: Naviga
     `/v1/projects/${state.project}/timeseries`,
     timeseriesParams(state, state.metric, state.percentiles),
   );
+  const deploys = useDeploys(state);
   return (
     <div className="view-trends">
       <div className="view-toolbar">
@@ -64,12 +67,14 @@ export function Trends({ state, navigate }: { state: ViewState; navigate: Naviga
               from={data.range.from}
               to={data.range.to}
               height={320}
+              deploys={deploys}
             />
             <p className="muted legend-line">
               Background bands: <span className="text-good">good</span>, <span className="text-ni">needs improvement</span>,{' '}
               <span className="text-poor">poor</span>. Hollow points rest on fewer than 30 samples. Bars: samples per bucket.
+              Dashed vertical lines: deploys (hover one for its release).
             </p>
-            <TrendTable metric={state.metric} points={data.points} percentiles={data.percentiles} />
+            <TrendTable metric={state.metric} points={data.points} percentiles={data.percentiles} deploys={deploys} />
           </>
         )}
       </Panel>

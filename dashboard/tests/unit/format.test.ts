@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatAxis, formatChange, formatCount, formatPoints, formatShare, formatValue } from '../../src/lib/format';
+import {
+  formatAxis, formatChange, formatChangeInterval, formatCount, formatPoints, formatPointsInterval, formatShare, formatValue,
+} from '../../src/lib/format';
 
 describe('formatValue', () => {
   it('shows milliseconds below a second, seconds above', () => {
@@ -57,5 +59,18 @@ describe('changes', () => {
   it('calls a larger good share better', () => {
     expect(formatPoints(0.05)).toEqual({ text: '+5 pts', direction: 'better' });
     expect(formatPoints(-0.021)).toEqual({ text: '−2 pts', direction: 'worse' });
+  });
+});
+
+describe('intervals', () => {
+  it('shows a relative change interval from its low to its high end', () => {
+    expect(formatChangeInterval([0.318, 0.482])).toBe('+32% to +48%');
+    expect(formatChangeInterval([-0.031, 0.052])).toBe('−3% to +5%');
+    expect(formatChangeInterval(null)).toBeNull();
+  });
+
+  it('shows a good-share interval in points, the unit once', () => {
+    expect(formatPointsInterval([-0.152, -0.08])).toBe('−15 to −8 pts');
+    expect(formatPointsInterval(undefined)).toBeNull();
   });
 });

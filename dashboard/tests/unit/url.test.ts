@@ -115,3 +115,36 @@ describe('selectionParams', () => {
     expect(params.get('range')).toBeNull();
   });
 });
+
+describe('releases', () => {
+  it('reads the release filter, the compared release and its baseline from a shared link', () => {
+    const state = parseState('?view=releases&release=2025.06.2&release=v1%2Cbeta&compare=2025.06.2&baseline=2025.05.9');
+    expect(state.view).toBe('releases');
+    expect(state.filters.release).toEqual(['2025.06.2', 'v1,beta']);
+    expect(state.compare).toBe('2025.06.2');
+    expect(state.baseline).toBe('2025.05.9');
+  });
+
+  it('round-trips a comparison and omits it when none is chosen', () => {
+    const state = { ...DEFAULTS, project: 2, view: 'releases' as const, compare: 'räksmörgås-🚀', baseline: 'a b' };
+    expect(parseState(serializeState(state))).toEqual(state);
+    expect(serializeState({ ...DEFAULTS, project: 2, view: 'releases' })).toBe('?project=2&view=releases');
+  });
+
+  it('ignores a release name longer than any release can be', () => {
+    expect(parseState(`?compare=${'x'.repeat(65)}`).compare).toBe('');
+    expect(parseState(`?compare=${'x'.repeat(64)}`).compare).toBe('x'.repeat(64));
+  });
+
+  it('compares a newly chosen release with the one before it, and forgets both with the project', () => {
+    const state = { ...DEFAULTS, project: 1, compare: 'b', baseline: 'a' };
+    expect(withChanges(state, { compare: 'c' })).toMatchObject({ compare: 'c', baseline: '' });
+    expect(withChanges(state, { compare: 'c', baseline: 'b' })).toMatchObject({ compare: 'c', baseline: 'b' });
+    expect(withChanges(state, { metric: 'INP' })).toMatchObject({ compare: 'b', baseline: 'a' });
+    expect(withChanges(state, { project: 2 })).toMatchObject({ compare: '', baseline: '' });
+  });
+
+  it('sends the release filter to the API like any other', () => {
+    expect(selectionParams({ range: '7d', filters: { release: ['v2', 'v1'] } }).toString()).toBe('range=7d&release=v2&release=v1');
+  });
+});
