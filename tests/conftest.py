@@ -15,6 +15,7 @@ import redis.asyncio
 
 from services.cli.migrations import migrate
 from services.contracts.settings import Settings
+from tests.support.cli import vitals
 from tests.support.ops import OPS_TOKEN
 from tests.support.processes import RedisServer
 
@@ -129,3 +130,9 @@ def private_redis() -> Iterator[RedisServer]:
         yield server
     finally:
         server.cleanup()
+
+
+@pytest.fixture
+def cli(settings: Settings, db: asyncpg.Connection, redis_client: redis.asyncio.Redis):  # type: ignore[no-untyped-def]
+    """The `vitals` command as a real process, bound to a clean database and registry."""
+    return lambda *args, check=True: vitals(settings, *args, check=check)

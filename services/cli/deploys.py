@@ -1,70 +1,21 @@
-"""`vitals deploy record|list`: deploy markers, from a shell (a CI job without database
-access will use a deploy token instead, issue 13)."""
+"""`vitals deploy record|list`: deploy markers, from a shell on the server (a CI job
+without database access records them with a deploy token: services/admin)."""
 
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import msgspec
 
 from services.cli import catalog
+from services.contracts.deploys import Deploy, parse_at, record_deploy
 from services.contracts.settings import Settings
 
-MAX_RELEASE = 64  # the wire's (contracts/wire.py MAX_RELEASE) and the table's CHECK
-MAX_URL = 2048
-MAX_DESCRIPTION = 1000
-
-INSERT = """
-INSERT INTO deploys (project_id, release, at, url, description)
-VALUES ($1, $2, coalesce($3, now()), $4, $5)
-RETURNING id, release, at, url, description
-"""
 SELECT = """
 SELECT id, release, at, url, description FROM deploys
 WHERE project_id = $1 ORDER BY at DESC, id DESC LIMIT $2
 """
-
-
-class Deploy(msgspec.Struct, frozen=True):
-    id: int
-    release: str
-    at: datetime
-    url: str | None
-    description: str | None
-
-
-def check_deploy(release: str, url: str | None, description: str | None) -> None:
-    """Refused with a message before anything is written; PostgreSQL text holds no NUL."""
-    fields = {"release": release, "url": url or "", "description": description or ""}
-    for name, value in fields.items():
-        if "\x00" in value:
-            raise ValueError(f"the {name} must not contain NUL characters")
-    if not 1 <= len(release) <= MAX_RELEASE:
-        raise ValueError(f"the release must have 1 to {MAX_RELEASE} characters")
-    if len(fields["url"]) > MAX_URL:
-        raise ValueError(f"the url must have at most {MAX_URL} characters")
-    if len(fields["description"]) > MAX_DESCRIPTION:
-        raise ValueError(f"the description must have at most {MAX_DESCRIPTION} characters")
-
-
-def parse_at(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    at = datetime.fromisoformat(text.replace("Z", "+00:00"))  # ValueError: said as is
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
-async def record_deploy(
-    connection: asyncpg.Connection, project_id: int, release: str, *,
-    at: datetime | None = None, url: str | None = None, description: str | None = None,
-) -> Deploy:  # fmt: skip
-    check_deploy(release, url, description)
-    row = await connection.fetchrow(INSERT, project_id, release, at, url, description)
-    assert row is not None  # INSERT … RETURNING of one row
-    return Deploy(**dict(row))
 
 
 async def cmd_deploy_record(settings: Settings, args: argparse.Namespace) -> None:

@@ -13,12 +13,12 @@ import asyncpg
 import msgspec
 import redis
 
-from services.cli import catalog, demo, deploys, jobs, supervisor, users
+from services.cli import catalog, demo, deploy_tokens, deploys, jobs, supervisor, users
 from services.cli.migrations import MigrationError, migrate
-from services.cli.roles import set_query_password
+from services.cli.roles import set_login_passwords
 from services.contracts import key_registry as registry
 from services.contracts.redis_client import async_redis
-from services.contracts.settings import QUERY_ROLE, Settings, SettingsError
+from services.contracts.settings import Settings, SettingsError
 from services.contracts.tokens import check_lifetime, mint_token
 
 Command = Callable[[Settings, argparse.Namespace], Awaitable[None]]
@@ -51,12 +51,12 @@ async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
     connection = await catalog.connect(settings)
     try:
         applied = await migrate(connection)
-        password_set = await set_query_password(connection, settings)
+        roles = await set_login_passwords(connection, settings)
     finally:
         await connection.close()
     print(f"applied {len(applied)} migration(s)" + "".join(f"\n  {m.path.name}" for m in applied))
-    if password_set:
-        print(f"set the password of {QUERY_ROLE} from settings")
+    for role in roles:
+        print(f"set the password of {role} from settings")
 
 
 async def cmd_project_create(settings: Settings, args: argparse.Namespace) -> None:
@@ -282,6 +282,7 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument("email")
 
     deploys.register(sub)
+    deploy_tokens.register(sub)
     failed_jobs = sub.add_parser("jobs", help="the beacon queue's failed jobs").add_subparsers(
         title="jobs commands"
     )

@@ -13,6 +13,9 @@ ENV_PREFIX = "VITALS_"
 # The query service's login role (migrations/0008_query_login.sql): a member of
 # vitals_reader and nothing else.
 QUERY_ROLE = "vitals_query"
+# The admin service's login role (migrations/0015_deploy_tokens.sql): the write side of
+# what people do in the dashboard or CI, granted only what those writes need.
+ADMIN_ROLE = "vitals_admin"
 # RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.
 MIN_JWT_SECRET_BYTES = 32
 
@@ -34,6 +37,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # up to max_standby_streaming_delay (30 s by default) for a replica query it conflicts
     # with; beyond that, replay is stuck or the replica has lost its primary.
     query_max_replica_lag_s: float = 30.0
+    # The admin service's own login (ADMIN_ROLE), with the same defaults as the query's.
+    admin_database_url: str | None = None
+    admin_database_password: str | None = None
     # The cache may live on a separate, evicting Redis; the queue never may.
     cache_redis_url: str | None = None
 
@@ -123,12 +129,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def query_url(self) -> str:
-        if self.query_database_url:
-            return self.query_database_url
+        return self.query_database_url or self._login_url(QUERY_ROLE, self.query_database_password)
+
+    @property
+    def admin_url(self) -> str:
+        return self.admin_database_url or self._login_url(ADMIN_ROLE, self.admin_database_password)
+
+    def _login_url(self, role: str, password: str | None) -> str:
+        """database_url's server and database, logged in as `role`."""
         scheme, netloc, path, query, fragment = urlsplit(self.database_url)
-        user = quote(QUERY_ROLE, safe="")
-        if self.query_database_password:
-            user += ":" + quote(self.query_database_password, safe="")
+        user = quote(role, safe="")
+        if password:
+            user += ":" + quote(password, safe="")
         server = netloc.rpartition("@")[2]
         return urlunsplit((scheme, f"{user}@{server}", path, query, fragment))
 

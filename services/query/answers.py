@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import asyncpg
 import msgspec
 import structlog
 from litestar import MediaType, Request, Response
 
+from services.contracts.database_errors import Compute, guarded
 from services.query.cache import ResultCache, cache_key, ttl_for
-from services.query.errors import database_unavailable, query_timeout
 from services.query.instruments import CACHE
 from services.query.singleflight import SingleFlight
 from services.query.timerange import EARLIEST
 
 T = TypeVar("T", bound=msgspec.Struct)
-R = TypeVar("R")
-Compute = Callable[[], Coroutine[Any, Any, R]]
 NO_CACHE = "no-cache"  # Cache-Control: no-cache computes afresh (and refreshes the entry)
 
 log = structlog.get_logger()
@@ -76,13 +72,3 @@ async def answer(
 
 def json_response(body: bytes) -> Response[Any]:
     return Response(content=body, media_type=MediaType.JSON)
-
-
-async def guarded(compute: Compute[R]) -> R:
-    """Database trouble becomes a 503 the client can act on, not a 500."""
-    try:
-        return await compute()
-    except (TimeoutError, asyncpg.QueryCanceledError):
-        raise query_timeout() from None
-    except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
-        raise database_unavailable() from None

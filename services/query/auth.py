@@ -11,11 +11,11 @@ import structlog
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from services.contracts.database_errors import guarded
 from services.contracts.errors import ApiError
 from services.contracts.generations import TokenGenerations
 from services.contracts.settings import Settings
 from services.contracts.tokens import Claims, TokenError, verify_token
-from services.query.answers import guarded
 from services.query.errors import (
     BEARER_CHALLENGE,
     check_project_id,

@@ -26,11 +26,3 @@ def forbidden_project(project_id: int) -> ApiError:
 def check_project_id(project_id: int) -> None:
     if project_id not in PROJECT_IDS:
         raise ApiError(404, "not_found", f"there is no project {project_id}")
-
-
-def query_timeout() -> ApiError:
-    return ApiError(503, "query_timeout", "the database did not answer in time; narrow the query")
-
-
-def database_unavailable() -> ApiError:
-    return ApiError(503, "database_unavailable", "the database cannot be reached; retry shortly")

@@ -17,10 +17,10 @@ import msgspec
 from litestar import Litestar, Request, post
 from litestar.params import JSONBody
 
+from services.contracts.database_errors import guarded
 from services.contracts.errors import ApiError
 from services.contracts.settings import Settings
 from services.contracts.tokens import mint_token, verify_token
-from services.query.answers import guarded
 from services.query.hashing import PasswordPool, unknown_user_hash
 from services.query.openapi import error_responses
 from services.query.reads.users import User, fetch_user

@@ -13,10 +13,11 @@ from litestar import Request, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 
+from services.contracts.database_errors import guarded
 from services.contracts.errors import ApiError
 from services.contracts.releases import LAST_SEEN_SLACK
 from services.contracts.wire import MAX_RELEASE
-from services.query.answers import guarded, json_response
+from services.query.answers import json_response
 from services.query.comparison import METRICS, MetricComparison, compare_sides
 from services.query.errors import invalid_parameter
 from services.query.openapi import VIEW_ERRORS

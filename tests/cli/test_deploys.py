@@ -7,7 +7,7 @@ import json
 import asyncpg
 import pytest
 
-from services.cli.deploys import check_deploy
+from services.contracts.deploys import check_deploy
 
 
 class TestDeployRecord:
