@@ -46,6 +46,7 @@ cat <<INFO
   ingest    http://$VITALS_HOST:$((VITALS_BASE_PORT + 1))   (POST /v1/beacon?key=…)
   query     http://$VITALS_HOST:$((VITALS_BASE_PORT + 2))   (OpenAPI at /schema)
   realtime  http://$VITALS_HOST:$((VITALS_BASE_PORT + 4))   (Socket.IO)
+  admin     http://$VITALS_HOST:$((VITALS_BASE_PORT + 5))   (POST …/deploys with a deploy token)
   workers   http://$VITALS_HOST:$((VITALS_BASE_PORT + 10))… (health, metrics)
 
   demo ingest key   $(cat "$DEMO_KEY")

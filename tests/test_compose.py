@@ -19,14 +19,16 @@ ROOT = Path(__file__).resolve().parents[1]
 APP_TARGETS = {
     "ingest": "services.ingest.app:create_app",
     "query": "services.query.app:create_app",
+    "admin": "services.admin.app:create_app",
     "realtime": "services.realtime.app:create_app",
     "workers": "services.workers.main",
 }
 APPS = tuple(APP_TARGETS)
 # The services that open a database pool (realtime reads users' token generations);
 # ingest never touches the database.
-DATABASE_USERS = ("query", "workers", "realtime")
+DATABASE_USERS = ("query", "admin", "workers", "realtime")
 JWT_USERS = ("query", "realtime")
+REDIS_FREE = ("admin",)
 REQUIRED_FIELDS = ("database_url", "redis_url")
 PINNED_TAG = re.compile(r"^\d+(\.\d+)+")
 
@@ -212,8 +214,9 @@ class TestAppService:
         assert "urllib" in probe
 
     def test_waits_for_healthy_redis(self, services: dict[str, Any], name: str) -> None:
-        """Every service starts only after Redis is healthy."""
-        assert dependencies_of(services[name]).get("redis") == "service_healthy"
+        """Every service that uses Redis starts only after it is healthy (admin never uses it)."""
+        expected = None if name in REDIS_FREE else "service_healthy"
+        assert dependencies_of(services[name]).get("redis") == expected
 
     def test_database_users_wait_for_migrations(self, services: dict[str, Any], name: str) -> None:
         """A service with a database pool waits for it healthy and migrated; the others never wait."""

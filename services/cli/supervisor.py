@@ -37,6 +37,7 @@ def default_services(host: str, base_port: int, workers: int) -> list[Service]:
     services = [
         Service("ingest", [*UVICORN, "services.ingest.app:create_app"], base_port + 1),
         Service("query", [*UVICORN, "services.query.app:create_app"], base_port + 2),
+        Service("admin", [*UVICORN, "services.admin.app:create_app"], base_port + 5),
         Service(
             "realtime",
             [*UVICORN, "services.realtime.app:create_app", *REALTIME_OPTIONS],
