@@ -13,7 +13,7 @@ import asyncpg
 import msgspec
 import redis
 
-from services.cli import catalog, demo, deploy_tokens, deploys, jobs, supervisor, users
+from services.cli import catalog, check, demo, deploy_tokens, deploys, jobs, supervisor, users
 from services.cli.migrations import MigrationError, migrate
 from services.cli.roles import set_login_passwords
 from services.contracts import key_registry as registry
@@ -283,6 +283,7 @@ def _parser() -> argparse.ArgumentParser:
 
     deploys.register(sub)
     deploy_tokens.register(sub)
+    check.register(sub)
     failed_jobs = sub.add_parser("jobs", help="the beacon queue's failed jobs").add_subparsers(
         title="jobs commands"
     )

@@ -29,6 +29,7 @@ from services.query.attribution import attribution_view
 from services.query.auth import SECURITY, authorize_project
 from services.query.breakdown import breakdown_view
 from services.query.cache import ResultCache
+from services.query.check import check_view
 from services.query.connections import reader_pool
 from services.query.crux import query_record_view
 from services.query.histogram import histogram_view
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             issue_token,
             query_record_view,
             projects,
+            check_view,
         ],
         lifespan=[lifespan, login_lifespan],  # login's needs the cache Redis: second
         exception_handlers=handlers,

@@ -23,11 +23,13 @@ from services.query.errors import invalid_parameter
 from services.query.openapi import VIEW_ERRORS
 from services.query.plan import Interval
 from services.query.reads import releases as reads
-from services.query.reads.releases import Deploy, Release
+from services.query.reads.histograms import Db
+from services.query.reads.releases import BinCount, Deploy, Release
 from services.query.selection import Selection, provide_selection
 from services.query.stats import Window
 from services.query.timerange import resolve
 
+METRIC_IDS = [int(m) for m in METRICS]
 MAX_LISTED = 100
 MAX_DEPLOYS = 500
 MAX_BASELINE_WINDOW = timedelta(days=90)
@@ -74,9 +76,7 @@ async def releases_view(
     async def compute() -> ReleaseList:
         listed = await reads.releases(db, project_id, limit)
         until = datetime.now(UTC) + timedelta(days=1)
-        counts = await reads.samples_per_metric(
-            db, project_id, [int(m) for m in METRICS], listed, until
-        )
+        counts = await reads.samples_per_metric(db, project_id, METRIC_IDS, listed, until)
         deployed = await reads.deployed_at(db, project_id, [r.name for r in listed])
         return ReleaseList(
             project_id=project_id,
@@ -156,31 +156,40 @@ async def comparison_view(
 ) -> Any:
     db = request.app.state.db
     window = _baseline_window(baseline, baseline_from, baseline_to)
-    _check_name("release", release)
+    check_name("release", release)
     if baseline is not None:
-        _check_name("baseline", baseline)
+        check_name("baseline", baseline)
 
-    async def compute() -> ReleaseComparison:
-        subject = await reads.release(db, project_id, release)
-        if subject is None:
-            raise ApiError(404, "release_not_found", f"no page view named release {release!r}")
-        other = await _baseline(db, project_id, subject, baseline, window)
-        result = ReleaseComparison(
-            project_id, subject.name, *_seen(subject), baseline=other
-        )  # fmt: skip
-        if other is None:
-            return result
-        metrics = [int(m) for m in METRICS]
-        ours = await reads.side_bins(db, project_id, metrics, _interval(subject), subject.name)
-        theirs = await reads.side_bins(
-            db, project_id, metrics, Interval(other.start, other.end), other.release
-        )
-        return msgspec.structs.replace(result, metrics=compare_sides(ours, theirs))
-
-    return json_response(msgspec.json.encode(await guarded(compute)))
+    compared = await guarded(lambda: compare_release(db, project_id, release, baseline, window))
+    return json_response(msgspec.json.encode(compared))
 
 
-def _check_name(parameter: str, name: str) -> None:
+async def compare_release(
+    db: Db, project_id: int, release: str, baseline: str | None = None,
+    window: Interval | None = None,
+) -> ReleaseComparison:  # fmt: skip
+    """`release` against `baseline` (a release), or `window`, or the release before it.
+    Raises ApiError 404 for a release no page view named; names are checked by the caller."""
+    subject = await reads.release(db, project_id, release)
+    if subject is None:
+        raise ApiError(404, "release_not_found", f"no page view named release {release!r}")
+    other = await _baseline(db, project_id, subject, baseline, window)
+    result = ReleaseComparison(project_id, subject.name, *_seen(subject), baseline=other)
+    if other is None:
+        return result
+    ours = await release_bins(db, project_id, subject)
+    theirs = await reads.side_bins(
+        db, project_id, METRIC_IDS, Interval(other.start, other.end), other.release
+    )
+    return msgspec.structs.replace(result, metrics=compare_sides(ours, theirs))
+
+
+async def release_bins(db: Db, project_id: int, subject: Release) -> list[BinCount]:
+    """The bin counts of every page view that named `subject`."""
+    return await reads.side_bins(db, project_id, METRIC_IDS, _interval(subject), subject.name)
+
+
+def check_name(parameter: str, name: str) -> None:
     """A name PostgreSQL cannot even compare (NUL) is a 400; one longer than any release
     can be (the wire's limit) names none: 404, without asking the database."""
     if "\x00" in name:

@@ -1,0 +1,126 @@
+"""Did a release pass? Its p75s against the budgets' ceilings, and the release comparison's
+verdicts (no `regressed` anywhere), judged from one ReleaseComparison. Used by `vitals
+check` and by POST …/releases/{release}/check, so a CI job gets the same answer either way.
+
+- passed: every budget met with enough samples, and nothing regressed;
+- failed: a budget exceeded with enough samples, or a regression (when it fails releases);
+- insufficient_data: nothing failed, but a budget's scope has fewer than MIN_SAMPLES page
+  views in the release (wait for more traffic and ask again).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from services.contracts.metrics import DEVICE_NAMES, Metric
+from services.query.comparison import Groups, MetricComparison, _group, _side
+from services.query.reads.releases import BinCount
+from services.query.releases import ReleaseComparison
+from services.query.significance import MIN_SAMPLES, Comparison, SideSummary
+from services.query.significance import _summary as summarize
+
+Status = Literal["passed", "failed", "insufficient_data"]
+METRIC_NAMES = tuple(m.name for m in Metric)
+MAX_BUDGETS = 200
+DEVICE_IDS = {name: int(device) for device, name in DEVICE_NAMES.items()}
+
+
+class Budget(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    metric: str  # LCP, INP, CLS, FCP or TTFB
+    p75: float  # the ceiling, in the metric's unit (ms; CLS unitless)
+    route: str | None = None  # as the dashboard shows routes
+    device: str | None = None  # mobile, desktop, tablet…
+
+
+class Budgets(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    budgets: list[Budget] = msgspec.field(default_factory=list)
+    # A release the comparison judged `regressed` anywhere fails, budgets met or not.
+    fail_on_regression: bool = True
+
+
+class BudgetResult(msgspec.Struct, frozen=True):
+    budget: Budget
+    status: Status
+    p75: float | None
+    samples: int
+
+
+class Regression(msgspec.Struct, frozen=True):
+    metric: str
+    route: str | None
+    device: str | None
+    p75_relative: float | None
+    p75_ci95: tuple[float, float] | None
+
+
+class CheckResult(msgspec.Struct, frozen=True):
+    status: Status
+    release: str
+    baseline: str | None  # the release compared with; None: a time window, or none before
+    budgets: list[BudgetResult]
+    regressions: list[Regression]
+
+
+def check_budgets(budgets: Budgets) -> None:
+    """Refuses budgets that could never be judged; the message names the first bad one."""
+    if len(budgets.budgets) > MAX_BUDGETS:
+        raise ValueError(f"at most {MAX_BUDGETS} budgets")
+    devices = set(DEVICE_NAMES.values())
+    for index, budget in enumerate(budgets.budgets):
+        where = f"budgets[{index}]"
+        if budget.metric not in METRIC_NAMES:
+            raise ValueError(f"{where}.metric: one of {', '.join(METRIC_NAMES)}")
+        if not budget.p75 >= 0:  # NaN too
+            raise ValueError(f"{where}.p75: a ceiling of 0 or more")
+        if budget.device is not None and budget.device not in devices:
+            raise ValueError(f"{where}.device: one of {', '.join(sorted(devices))}")
+        if budget.route is not None and (not budget.route or "\x00" in budget.route):
+            raise ValueError(f"{where}.route: a route as the dashboard shows it")
+
+
+def judge(comparison: ReleaseComparison, own: list[BinCount], budgets: Budgets) -> CheckResult:
+    """`own`: the release's bin counts. Budgets are judged on them alone, so a first
+    release, or a route new in it, is judged too; regressions need the comparison."""
+    groups = _group(own)
+    results = [_judge_budget(groups, budget) for budget in budgets.budgets]
+    regressions = _regressions(comparison.metrics) if budgets.fail_on_regression else []
+    statuses = {r.status for r in results}
+    status: Status
+    if "failed" in statuses or regressions:
+        status = "failed"
+    elif "insufficient_data" in statuses:
+        status = "insufficient_data"
+    else:
+        status = "passed"
+    baseline = comparison.baseline.release if comparison.baseline else None
+    return CheckResult(status, comparison.release, baseline, results, regressions)
+
+
+def _judge_budget(groups: Groups, budget: Budget) -> BudgetResult:
+    metric = Metric[budget.metric]
+    device = None if budget.device is None else DEVICE_IDS[budget.device]
+    if budget.route is None:
+        key: tuple[object, ...] = (metric,) if device is None else (metric, device)
+    else:
+        key = (metric, budget.route, -1 if device is None else device)
+    side = summarize(metric, _side(groups[key])) if key in groups else SideSummary(0, None, None)
+    if side.p75 is None or side.count < MIN_SAMPLES:
+        return BudgetResult(budget, "insufficient_data", side.p75, side.count)
+    status: Status = "passed" if side.p75 <= budget.p75 else "failed"
+    return BudgetResult(budget, status, side.p75, side.count)
+
+
+def _regressions(metrics: dict[str, MetricComparison]) -> list[Regression]:
+    found = []
+    for name, metric in metrics.items():
+        scopes: list[tuple[str | None, str | None, Comparison]] = [(None, None, metric.overall)]
+        scopes += [(None, device, c) for device, c in metric.devices.items()]
+        scopes += [(r.route, r.device, r.comparison) for r in metric.routes]
+        for route, device, c in scopes:
+            if c.verdict == "regressed":
+                found.append(
+                    Regression(name, route, device, c.change.p75_relative, c.change.p75_ci95)
+                )
+    return found

@@ -1,0 +1,96 @@
+"""POST /v1/projects/{id}/releases/{release}/check: a release against its budgets, for a
+CI job holding the project's deploy token (or a dashboard user's token). A read, so it
+lives in the query service, though it takes its budgets as a JSON body (budgets.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, post
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import FromPath, QueryParameter
+
+from services.contracts.bodies import UNREADABLE_JSON, unreadable_detail
+from services.contracts.database_errors import guarded
+from services.contracts.deploy_tokens import PREFIX, live_token
+from services.contracts.errors import ApiError
+from services.query.answers import json_response
+from services.query.auth import SECURITY, authorize_project
+from services.query.budgets import Budgets, CheckResult, check_budgets, judge
+from services.query.errors import check_project_id, forbidden_project, invalid_token
+from services.query.openapi import VIEW_ERRORS
+from services.query.reads import releases as reads
+from services.query.reads.histograms import Db
+from services.query.releases import check_name, compare_release, release_bins
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+async def check_release(
+    db: Db, project_id: int, release: str, budgets: Budgets, baseline: str | None = None
+) -> CheckResult:
+    """What `vitals check` prints and the endpoint answers."""
+    comparison = await compare_release(db, project_id, release, baseline)
+    subject = await reads.release(db, project_id, release)
+    own = await release_bins(db, project_id, subject) if subject else []
+    return judge(comparison, own, budgets)
+
+
+def parse_budgets(body: bytes) -> Budgets:
+    try:
+        budgets = msgspec.json.decode(body, type=Budgets)
+        check_budgets(budgets)
+    except (msgspec.DecodeError, ValueError) as exc:
+        raise ApiError(400, "invalid_budgets", str(exc)) from None
+    except UNREADABLE_JSON as exc:
+        raise ApiError(400, "invalid_budgets", unreadable_detail(exc)) from None
+    return budgets
+
+
+async def authorize_check(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """A deploy token of the path's project, or what every other view accepts."""
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip().startswith(PREFIX):
+        await authorize_project(connection, handler)
+        return
+    project_id = connection.path_params["project_id"]
+    check_project_id(project_id)
+    db = connection.app.state.db
+    live = await guarded(lambda: live_token(db, token.strip()))
+    if live is None:
+        raise invalid_token("the deploy token is unknown or revoked")
+    if live.project_id != project_id:
+        raise forbidden_project(project_id)
+
+
+@post(
+    "/v1/projects/{project_id:int}/releases/{release:str}/check",
+    guards=[authorize_check],
+    security=SECURITY,
+    request_max_body_size=MAX_BODY_BYTES,
+    responses=VIEW_ERRORS,
+    status_code=200,
+    tags=["views"],
+    summary="Did a release meet its p75 budgets and not regress? (deploy token or JWT)",
+)
+async def check_view(
+    *,
+    request: Request[Any, Any, Any],
+    project_id: FromPath[int],
+    release: FromPath[str],
+    baseline: Annotated[
+        str | None,
+        QueryParameter(required=False, description="The release to compare with."),
+    ] = None,
+) -> Any:
+    check_name("release", release)
+    if baseline is not None:
+        check_name("baseline", baseline)
+    budgets = parse_budgets(await request.body())
+    db = request.app.state.db
+    result = await guarded(lambda: check_release(db, project_id, release, budgets, baseline))
+    return json_response(msgspec.json.encode(result))
