@@ -2,44 +2,59 @@
 the release comparison (and, later, of regression alerts), on histogram rollups.
 
 The rollups keep each metric as counts per log-scale bin (contracts.metrics: bins ~2 %
-wide), so the method must work on bins, not on raw values:
+wide), so the method works on bins, not on raw values:
 
-- **p75 and its 95 % interval, per side: order statistics.** Whatever the distribution,
-  the number of samples at or below the true p75 is Binomial(n, 0.75), so the samples of
-  ranks n·q -/+ z·√(n·q·(1-q)) bound it with ~95 % confidence (Conover). The bins those
-  ranks fall in give the interval; no resampling, and exact on bins because ranks are.
-- **The change, release over baseline: on the log scale.** Each side's interval gives a
-  standard error of log p75 (its half-width over z); the two sides are independent, so
-  the difference of logs has the root sum of squares, a z-test gives its p-value and
-  exp(difference ± z·se) - 1 the interval of the relative change.
+- **p75, per side: interpolated inside its bin.** The samples of a bin are taken as spread
+  evenly over it on the log scale, so the p75 is the point where that piecewise log-linear
+  distribution function crosses 0.75 (a bin's midpoint or edge instead would move in
+  whole bins and add their rounding to every change).
+- **Its standard error: the sample quantile's asymptotic one**, √(q(1-q)/n) / g, where g,
+  the density of log values at the p75, is read from the bins as the share of samples
+  between the ranks n·q ∓ m over the log distance between them (Siddiqui's estimator),
+  m from Hall and Sheather's bandwidth (~67 ranks each side at n = 1,000). The 95 %
+  order-statistic interval used before (±27 ranks, bin midpoints) gave a noisier g whose
+  low draws called 5.4 % of A/A comparisons changed (50,000 at 1,000 page views a side,
+  95 % CI 5.2-5.6 %); this gives 4.6 % (4.5-4.8 %), and stays under 5 % from 100 to
+  10,000 page views a side. A p75's 95 % interval is never narrower than one bin.
+- **The change, release over baseline: on the log scale.** The sides are independent, so
+  the difference of log p75s has the root sum of squares of their standard errors; a
+  z-test gives its p-value and exp(difference ± z·se) - 1 the interval of the change.
 - **Many routes at once: Benjamini-Hochberg.** A comparison tests dozens of routes; at
   5 % each, a few would "regress" by chance every time. The routes' p-values are
   adjusted so the share of false discoveries among those called stays at 5 %.
 - **A verdict needs enough samples and a change the bins can resolve**: MIN_SAMPLES per
   side, and at least MIN_EFFECT (about one bin's width) besides significance.
 
-`make bench-regressions` measures what this gives: the false-positive rate on A/A
-comparisons and the power to see a 10 % p75 regression with 1,000 page views a side.
+No test of a sample p75 can do much better: the power to call a 10 % p75 regression with
+1,000 page views a side is within two points of the asymptotic limit for every metric
+(LCP 74 %, FCP 81 %, TTFB 55 %, INP 50 %, CLS 17 %), which `make bench-regressions`
+prints next to what this method achieves, with the false positives on A/A comparisons.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from statistics import NormalDist
 from typing import Literal
 
 import msgspec
 
-from services.contracts.metrics import GAMMA, SPECS, Metric, bin_value
+from services.contracts.metrics import GAMMA, SPECS, ZERO_BIN, Metric
 
 Q = 0.75  # Core Web Vitals are assessed at p75
-Z = 1.959964  # two-sided 95 %
 ALPHA = 0.05
-MIN_SAMPLES = 100  # per side; below it a p75 interval spans much of the distribution
+Z = NormalDist().inv_cdf(1 - ALPHA / 2)  # two-sided 95 %
+MIN_SAMPLES = 100  # per side; below it a p75's interval spans much of the distribution
 # A change smaller than about one bin (γ - 1 ≈ 2 %) is below what the histograms resolve.
 MIN_EFFECT = GAMMA - 1
 # Floor of a p75 on the log scale, 1 % of the metric's good threshold: CLS is often 0.
 FLOOR_SHARE = 0.01
+LOG_GAMMA = math.log(GAMMA)
+# Hall and Sheather's (1988) bandwidth for the density at a quantile, as a share of n:
+# BANDWIDTH · n^(-1/3), the one whose studentized quantile's tests keep their level best.
+_ZQ = NormalDist().inv_cdf(Q)
+BANDWIDTH = Z ** (2 / 3) * (1.5 * NormalDist().pdf(_ZQ) ** 2 / (2 * _ZQ**2 + 1)) ** (1 / 3)
 
 Verdict = Literal["regressed", "improved", "unchanged", "insufficient_data"]
 
@@ -142,34 +157,45 @@ def _summary(metric: Metric, side: Side) -> SideSummary:
     n = side.count
     if n == 0:
         return SideSummary(0, None, None)
-    return SideSummary(n, bin_value(metric, _bin_at(side, math.ceil(Q * n))), side.good / n)
+    bin_index, share = _position(side, Q * n)
+    p75 = 0.0 if bin_index == ZERO_BIN else math.exp(_log_in_bin(metric, bin_index, share))
+    return SideSummary(n, p75, side.good / n)
 
 
 def _log_p75(metric: Metric, side: Side) -> tuple[float, float]:
-    """log p75 and its standard error from the order-statistic interval."""
+    """log p75 and its standard error, from the density of log values around it."""
     n = side.count
-    spread = Z * math.sqrt(n * Q * (1 - Q))
-    low_rank = max(1, math.floor(n * Q - spread))
-    high_rank = min(n, math.ceil(n * Q + spread) + 1)
-    low, high = _log_value(metric, side, low_rank), _log_value(metric, side, high_rank)
-    # An interval inside one bin still has the bin's width of uncertainty.
-    se = max(high - low, math.log(GAMMA)) / (2 * Z)
-    return _log_value(metric, side, math.ceil(Q * n)), se
+    rank, reach = Q * n, BANDWIDTH * n ** (2 / 3)
+    low, high = max(rank - reach, 0.0), min(rank + reach, float(n))
+    width = _log_value(metric, side, high) - _log_value(metric, side, low)
+    # √(q(1-q)/n) / density, the density being (high - low)/n samples per `width`.
+    se = math.sqrt(Q * (1 - Q) / n) * width * n / (high - low)
+    return _log_value(metric, side, rank), max(se, LOG_GAMMA / (2 * Z))
 
 
-def _log_value(metric: Metric, side: Side, rank: int) -> float:
-    floor = SPECS[metric].good_max * FLOOR_SHARE
-    return math.log(max(bin_value(metric, _bin_at(side, rank)), floor))
+def _log_value(metric: Metric, side: Side, rank: float) -> float:
+    """log of the value at a (fractional) rank, floored: the zero bin is the floor."""
+    floor = math.log(SPECS[metric].good_max * FLOOR_SHARE)
+    bin_index, share = _position(side, rank)
+    if bin_index == ZERO_BIN:
+        return floor
+    return max(_log_in_bin(metric, bin_index, share), floor)
 
 
-def _bin_at(side: Side, rank: int) -> int:
-    """The bin of the rank-th smallest sample (1-based)."""
+def _log_in_bin(metric: Metric, bin_index: int, share: float) -> float:
+    """log of the value `share` of the way through the bin (γ^(i-1), γ^i] on the log scale."""
+    return (bin_index - 1 + share) * LOG_GAMMA - math.log(SPECS[metric].unit_scale)
+
+
+def _position(side: Side, rank: float) -> tuple[int, float]:
+    """The bin holding the rank-th smallest sample (rank from 0 to n, fractional) and how
+    far through that bin's samples it is."""
     seen = 0
     for bin_index, n in side.bins:
+        if n > 0 and seen + n >= rank:
+            return bin_index, min(max((rank - seen) / n, 0.0), 1.0)
         seen += n
-        if seen >= rank:
-            return bin_index
-    return side.bins[-1][0]
+    return side.bins[-1][0], 1.0
 
 
 def _good_share_change(release: Side, baseline: Side) -> tuple[float, tuple[float, float]]:

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import collections
 import math
+from statistics import NormalDist
 
 import pytest
 
-from services.contracts.metrics import Metric, Rating, bin_of, rating
+from services.contracts.metrics import GAMMA, Metric, Rating, bin_of, rating
 from services.query.significance import (
     ALPHA,
     MIN_EFFECT,
     MIN_SAMPLES,
+    Q,
     Side,
+    Z,
     adjust,
     compare,
 )
@@ -30,6 +33,12 @@ def side(metric: Metric, values: list[float]) -> Side:
 def spread(median: float, n: int, factor: float = 1.0) -> list[float]:
     """n values evenly spread in log space over median·e^±1.5 (no randomness)."""
     return [median * factor * math.exp(-1.5 + 3 * (i + 0.5) / n) for i in range(n)]
+
+
+def lognormal(median: float, sigma: float, n: int) -> list[float]:
+    """The n quantiles (i + 0.5)/n of a lognormal: a sample without randomness."""
+    normal = NormalDist(0, sigma)
+    return [median * math.exp(normal.inv_cdf((i + 0.5) / n)) for i in range(n)]
 
 
 class TestCompare:
@@ -65,6 +74,36 @@ class TestCompare:
         )
         assert result.verdict == "improved"
         assert result.change.p75_relative < 0  # type: ignore[operator]
+
+    def test_a_p75_inside_a_bin_is_interpolated_on_the_log_scale(self) -> None:
+        """100 samples in bin 300 and 100 in bin 301: the 150th is halfway through bin 301's,
+        so the p75 is γ^300.5 (not the bin's midpoint or an edge)."""
+        result = compare(Metric.LCP, Side(((300, 100), (301, 100)), 0), Side(((300, 200),), 0))
+        assert result.release.p75 == pytest.approx(GAMMA**300.5, rel=1e-12)
+        assert result.baseline.p75 == pytest.approx(GAMMA**299.75, rel=1e-12)
+
+    def test_a_shift_smaller_than_a_bin_is_measured_not_rounded_to_bins(self) -> None:
+        """Every value 1 % higher (half a bin) reads as +1 %, not 0 or one bin's +2 %, and
+        the change is the ratio of the two p75s shown."""
+        baseline = side(Metric.LCP, spread(2200, 20_000))
+        release = side(Metric.LCP, spread(2200, 20_000, factor=1.01))
+        result = compare(Metric.LCP, release, baseline)
+        assert result.change.p75_relative == pytest.approx(0.01, abs=0.001)
+        ratio = result.release.p75 / result.baseline.p75  # type: ignore[operator]
+        assert result.change.p75_relative == pytest.approx(ratio - 1, abs=1e-12)
+
+    @pytest.mark.parametrize("sigma", [0.55, 0.8, 1.2])
+    def test_the_interval_is_the_sample_p75s_asymptotic_one(self, sigma: float) -> None:
+        """For a lognormal the standard error of log p75 is √(q(1-q)/n)·sigma/φ(z_q); read from
+        the bins it is within 5 %, so the interval of an A/A change is ±z·√2 of it."""
+        n = 4000
+        values = side(Metric.INP, lognormal(150, sigma, n))
+        low, high = compare(Metric.INP, values, values).change.p75_ci95  # type: ignore[misc]
+        unit = NormalDist()
+        expected = math.sqrt(Q * (1 - Q) / n) * sigma / unit.pdf(unit.inv_cdf(Q))
+        assert (math.log1p(high) - math.log1p(low)) / (2 * Z * math.sqrt(2)) == pytest.approx(
+            expected, rel=0.05
+        )
 
     def test_too_few_samples_on_either_side_is_insufficient_data(self) -> None:
         """Below MIN_SAMPLES on a side the verdict is insufficient_data, however large the
