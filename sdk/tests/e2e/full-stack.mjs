@@ -20,6 +20,8 @@ import { chromium } from 'playwright-core';
 
 const config = JSON.parse(process.argv[2]);
 const { scenario, ingestUrl, pagePort, key, distDir } = config;
+// The script tag's data-release, when the test names one (the releases issue's e2e).
+const RELEASE_ATTRIBUTE = config.release ? ` data-release="${config.release}"` : '';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TIMEOUT = 30_000;
 // Upper bound on waiting for the test to say it is done: a stuck test must not leave
@@ -47,7 +49,7 @@ const LATE_BANNER = `
 // in headless Chromium (tests/browser/smoke.test.ts).
 const SCRIPT_TAG_PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>shop</title>
-<script src="${ingestUrl}/sdk/vitals.js" data-key="${key}" data-endpoint="${ingestUrl}" defer></script>
+<script src="${ingestUrl}/sdk/vitals.js" data-key="${key}" data-endpoint="${ingestUrl}"${RELEASE_ATTRIBUTE} defer></script>
 </head><body>
 <h1>Vitals full-stack page</h1>
 <div id="slot"></div>

@@ -1,7 +1,8 @@
 """Fixtures for the dashboard's end-to-end tests: seeded data, the running system, Chromium.
 
 The stack and the data are shared by the module's tests (starting them takes seconds);
-each test drives its own fresh headless Chromium through `dashboard.mjs`.
+each test drives its own fresh headless Chromium through `dashboard.mjs`. `running` holds
+the eight-week shop (seed.py), `running_releases` two releases (seed_releases.py).
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +26,7 @@ from services.contracts.settings import Settings
 from services.contracts.tokens import mint_token
 from tests.conftest import TRUNCATE_ALL
 from tests.e2e.dashboard.seed import Seeded, seed_shop
+from tests.e2e.dashboard.seed_releases import seed_releases
 from tests.e2e.dashboard.stack import DASHBOARD, OUTPUT, DashboardStack
 from tests.support.processes import ROOT
 
@@ -44,11 +47,14 @@ class Running:
         return self.seeded.project_id
 
 
-async def _seed(settings: Settings, stack: DashboardStack) -> tuple[Seeded, str]:
+Seed = Callable[[asyncpg.Connection], Awaitable[Seeded]]
+
+
+async def _seed(settings: Settings, stack: DashboardStack, seed: Seed) -> tuple[Seeded, str]:
     db = await asyncpg.connect(settings.database_url)
     try:
         await db.execute(TRUNCATE_ALL)
-        seeded = await seed_shop(db)
+        seeded = await seed(db)
         await catalog.upsert_user(db, EMAIL, PasswordHasher().hash(PASSWORD), [seeded.project_id])
         key = await catalog.create_key(db, seeded.project_id, "dashboard e2e")
         client = redis.asyncio.Redis.from_url(stack.settings.redis_url)
@@ -61,11 +67,11 @@ async def _seed(settings: Settings, stack: DashboardStack) -> tuple[Seeded, str]
     return seeded, key
 
 
-@pytest.fixture(scope="module")
-async def running(settings: Settings) -> AsyncIterator[Running]:
+@asynccontextmanager
+async def _running(settings: Settings, seed: Seed) -> AsyncIterator[Running]:
     stack = DashboardStack(settings)
     try:
-        seeded, key = await _seed(settings, stack)
+        seeded, key = await _seed(settings, stack, seed)
         stack.start()
         token = mint_token(
             stack.settings, subject=EMAIL, projects=[seeded.project_id], lifetime_s=3600
@@ -73,6 +79,18 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         yield Running(stack, seeded, key, token)
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="module")
+async def running(settings: Settings) -> AsyncIterator[Running]:
+    async with _running(settings, seed_shop) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+async def running_releases(settings: Settings) -> AsyncIterator[Running]:
+    async with _running(settings, seed_releases) as started:
+        yield started
 
 
 def drive(

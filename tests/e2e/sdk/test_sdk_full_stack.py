@@ -12,15 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
-import msgspec
-import pytest
 
 from services.cli import catalog
 from services.contracts import key_registry as registry
@@ -28,65 +23,19 @@ from services.contracts.metrics import Metric
 from services.contracts.redis_client import async_redis
 from services.contracts.settings import Settings
 from services.contracts.tokens import mint_token
-from tests.e2e.stack import INGEST_FACTORY, drain, scrape, total
+from tests.e2e.sdk.conftest import SDK, System
+from tests.e2e.stack import drain, scrape, total
 from tests.support.processes import (
     OUTPUT,
-    ROOT,
-    ServiceProcess,
     free_port,
-    uvicorn_service,
-    worker_service,
 )
 
-SDK = ROOT / "sdk"
 SCRIPT = SDK / "tests" / "e2e" / "full-stack.mjs"
-QUERY_FACTORY = "services.query.app:create_app"
 METRICS = tuple(m.name for m in Metric)
 STORED_TIMEOUT_S = 60.0
 # The template the SPA's router declares for /items/1: not what the workers would derive
 # from the path (`/items/:id`), so seeing it proves the beacon's route field was used.
 ITEM_ROUTE = "/items/:itemId"
-
-
-def build_sdk() -> Path:
-    """sdk/dist, rebuilt when older than its sources (scripts/provision.sh's rule): ingest
-    serves the bundle it finds there at start, and a stale one would test old code."""
-    bundle = SDK / "dist" / "vitals.js"
-    sources = [SDK / "package-lock.json", *(SDK / "src").rglob("*.ts")]
-    if not bundle.is_file() or max(p.stat().st_mtime for p in sources) > bundle.stat().st_mtime:
-        result = subprocess.run(
-            ["npm", "run", "build", "--silent"],
-            cwd=SDK, capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
-        assert result.returncode == 0, f"SDK build failed:\n{result.stdout}\n{result.stderr}"
-    return bundle.parent
-
-
-class System(msgspec.Struct):
-    settings: Settings
-    ingest: ServiceProcess
-    query: ServiceProcess
-    worker: ServiceProcess
-
-
-@pytest.fixture(scope="module")
-def sdk_dist() -> Path:
-    return build_sdk()
-
-
-@pytest.fixture
-def system(stack_settings: Settings, sdk_dist: Path) -> Iterator[System]:
-    """Ingest (after the SDK is built: it reads the bundle at start), a worker and query."""
-    ingest = uvicorn_service("ingest", INGEST_FACTORY, stack_settings)
-    query = uvicorn_service("query", QUERY_FACTORY, stack_settings)
-    worker = worker_service(stack_settings, "--name", f"sdk-e2e-{uuid.uuid4().hex[:8]}")
-    try:
-        for process in (ingest, query, worker):
-            process.wait_healthy(60)
-        yield System(stack_settings, ingest, query, worker)
-    finally:
-        for process in (worker, query, ingest):
-            process.stop()
 
 
 async def open_project(db: asyncpg.Connection, settings: Settings, origin: str) -> tuple[int, str]:
@@ -116,17 +65,18 @@ async def stored(db: asyncpg.Connection, project_id: int) -> set[tuple[str, str]
 
 
 async def visit(
-    scenario: str, system: System, db: asyncpg.Connection, *, expected: set[tuple[str, str]]
-) -> tuple[int, str, dict[str, Any]]:
+    scenario: str, system: System, db: asyncpg.Connection, *, expected: set[tuple[str, str]],
+    release: str | None = None,
+) -> tuple[int, str, dict[str, Any]]:  # fmt: skip
     """Runs one scenario of full-stack.mjs for a new project and waits until the workers
     stored `expected` (route, metric) pairs; the project, the page origin and what the
-    browser saw."""
+    browser saw. `release`: the script tag's data-release."""
     page_port = free_port()
     origin = f"http://127.0.0.1:{page_port}"
     project_id, key = await open_project(db, system.settings, origin)
     config = {
         "scenario": scenario, "ingestUrl": system.ingest.url, "pagePort": page_port,
-        "key": key, "distDir": str(SDK / "dist"),
+        "key": key, "distDir": str(SDK / "dist"), "release": release,
     }  # fmt: skip
     OUTPUT.mkdir(exist_ok=True)
     with (OUTPUT / f"sdk-e2e-{scenario}.stderr.log").open("wb") as stderr:
