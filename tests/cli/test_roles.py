@@ -12,7 +12,7 @@ import msgspec
 import pytest
 
 from services.cli.roles import query_password
-from services.contracts.settings import QUERY_ROLE, Settings
+from services.contracts.settings import ADMIN_ROLE, QUERY_ROLE, Settings
 from tests.support.cli import vitals
 
 STORED = "SELECT rolpassword FROM pg_authid WHERE rolname = $1"
@@ -37,7 +37,8 @@ async def admin(settings: Settings, db: asyncpg.Connection) -> AsyncIterator[asy
     try:
         yield db
     finally:
-        await db.execute(f"ALTER ROLE {QUERY_ROLE} PASSWORD NULL")
+        for role in (QUERY_ROLE, ADMIN_ROLE):
+            await db.execute(f"ALTER ROLE {role} PASSWORD NULL")
 
 
 class TestQueryPassword:
@@ -72,3 +73,18 @@ class TestQueryPassword:
         """The password of a query URL for some other user is not taken for the role."""
         other = "postgresql://replica_reader:pw@replica/vitals"
         assert query_password(msgspec.structs.replace(settings, query_database_url=other)) is None
+
+
+class TestAdminPassword:
+    async def test_migrate_sets_the_admin_password_too_and_only_it(
+        self, settings: Settings, admin: asyncpg.Connection
+    ) -> None:
+        """VITALS_ADMIN_DATABASE_PASSWORD gives vitals_admin its verifier; the query role,
+        with no password in settings, is left alone."""
+        with_password = msgspec.structs.replace(settings, admin_database_password="adm-ñ")
+        result = vitals(with_password, "migrate")
+        assert f"set the password of {ADMIN_ROLE}" in result.stdout
+        assert QUERY_ROLE not in result.stdout
+        assert scram_matches(await admin.fetchval(STORED, ADMIN_ROLE), "adm-ñ")
+        assert await admin.fetchval(STORED, QUERY_ROLE) is None
+        assert with_password.admin_url.startswith("postgresql://vitals_admin:adm-%C3%B1@")
