@@ -3,7 +3,7 @@
  * release filter, and the Releases view's comparison. `config.release` is the newer
  * release, `config.baseline` the one before it.
  */
-import { config, launch, settled, shot, signInWithToken, tiles, url } from './browser.mjs';
+import { PHONE, config, launch, settled, shot, signInWithToken, tiles, url } from './browser.mjs';
 
 /** A trend chart's deploy markers as drawn, and where its plot starts and ends. */
 async function markers(page, panel) {
@@ -129,7 +129,16 @@ export const releaseScenarios = {
       await page.waitForURL(/baseline=/);
       await answered;
       const chosenBaseline = { url: page.url(), rows: await comparisonRows(page) };
-      return { listed, comparison, chosenBaseline, screenshots: [comparisonShot], consoleErrors: browser.consoleErrors };
+      // At phone width the wide comparison table scrolls inside its panel, not the page.
+      await page.setViewportSize(PHONE);
+      await page.reload();
+      await comparisonRows(page);
+      const phoneOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const phoneShot = await shot(page, 'phone-releases');
+      return {
+        listed, comparison, chosenBaseline, phoneOverflow, screenshots: [comparisonShot, phoneShot],
+        consoleErrors: browser.consoleErrors,
+      };
     } finally {
       await browser.close();
     }

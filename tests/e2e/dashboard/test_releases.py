@@ -67,7 +67,7 @@ class TestReleaseFilter:
 
 class TestReleasesView:
     def test_the_slower_route_and_device_come_first_as_regressed(self, deployed: Running) -> None:
-        """The Releases view lists both releases newest first with their deploys; the newer one against the one before shows /checkout on mobile first, regressed, and no /home row regressed."""
+        """The Releases view lists both releases newest first with their deploys; the newer one against the one before shows /checkout on mobile first, regressed, and no /home row regressed; phone width does not scroll sideways."""
         observed = drive(deployed, "releases", release=NEW, baseline=OLD)
         listed = observed["listed"]
         assert [r["release"] for r in listed] == [NEW, OLD]
@@ -92,4 +92,5 @@ class TestReleasesView:
         chosen = observed["chosenBaseline"]
         assert f"baseline={OLD}" in chosen["url"]
         assert chosen["rows"] == rows, "naming the release before gives the same comparison"
+        assert observed["phoneOverflow"] <= 0, "phone width does not scroll sideways"
         assert observed["consoleErrors"] == []
