@@ -132,6 +132,27 @@ class TestCompare:
         assert result.verdict == "unchanged"
         assert result.release.p75 == 0
 
+    def test_a_p75_at_the_edge_of_zero_cls_is_tested_on_counts(self) -> None:
+        """Three quarters of pages shifting nothing: 755 zeros of 1,000 put one side's p75
+        at 0 and 740 the other's just above it, a ratio of many bins from 15 pages;
+        compared by the shares below their pooled p75 that is no change."""
+        positives = [0.05 * math.exp(-1.5 + 3 * (i + 0.5) / 260) for i in range(260)]
+        release = side(Metric.CLS, [0.0] * 755 + positives[15:])
+        baseline = side(Metric.CLS, [0.0] * 740 + positives)
+        result = compare(Metric.CLS, release, baseline)
+        assert result.release.p75 == 0 and result.baseline.p75 > 0  # type: ignore[operator]
+        assert result.change.p_value > 0.3  # type: ignore[operator]
+        assert result.verdict == "unchanged"
+
+    def test_cls_moving_off_zero_is_regressed(self) -> None:
+        """From 800 zeros of 1,000 to 650, the p75 leaves 0: regressed."""
+        positives = [0.05 * math.exp(-1.5 + 3 * (i + 0.5) / 350) for i in range(350)]
+        release = side(Metric.CLS, [0.0] * 650 + positives)
+        baseline = side(Metric.CLS, [0.0] * 800 + positives[:200])
+        result = compare(Metric.CLS, release, baseline)
+        assert result.change.p_value < 1e-6  # type: ignore[operator]
+        assert result.verdict == "regressed"
+
 
 class TestAdjust:
     def test_benjamini_hochberg_keeps_strong_findings_and_drops_marginal_ones(self) -> None:
