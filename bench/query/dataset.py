@@ -49,6 +49,10 @@ SHAPES = {
     Metric.FCP: (1400.0, 0.55), Metric.TTFB: (480.0, 0.75),
 }  # fmt: skip
 CLS_ZERO_SHARE = 0.35
+# A release every three days; for ROLLOUT after each deploy, half the page views still run
+# the one before (cached pages, open tabs), as a real rollout looks from the field.
+RELEASE_EVERY = timedelta(days=3)
+ROLLOUT = timedelta(hours=6)
 LCP_TARGETS = ("img.hero", "h1.title", "div.banner > img", "img.product-photo", "p.lead")
 INP_TARGETS = ("button.add-to-cart", "a.nav-link", "input#search", "button.menu", "div.tab")
 _LOG_GAMMA = math.log(GAMMA)
@@ -149,10 +153,22 @@ class Site:
             )
         return np.round(values, 1)  # type: ignore[no-any-return]
 
+    def releases(self, times: np.ndarray) -> list[str]:
+        """Each page view's release: the one deployed last, or during a rollout, as often
+        the one before it (see RELEASE_EVERY)."""
+        every = RELEASE_EVERY.total_seconds()
+        since_epoch = np.array([t.timestamp() for t in times])
+        number = (since_epoch // every).astype(np.int64)
+        rolling_out = (since_epoch % every < ROLLOUT.total_seconds()) & (
+            self.rng.random(len(times)) < 0.5
+        )
+        return [f"r{n}" for n in (number - rolling_out).tolist()]
+
     def day(self, start: datetime, count: int) -> Iterator[tuple[object, ...]]:
         """The raw `vitals` rows (in `VITALS_COLUMNS` order) of one day's page views."""
         views = self.page_views(start, count)
         view_ids = self.rng.integers(0, 2**62, count)
+        releases = self.releases(views["time"])
         for metric in Metric:
             values = self.values(metric, views)
             bins = bins_of(metric, values)
@@ -163,7 +179,7 @@ class Site:
                 values.tolist(), ratings.tolist(), bins.tolist(), views["page"].tolist(),
                 views["device"].tolist(), views["browser"], views["os"], views["country"],
                 views["connection"], views["navigation_type"].tolist(), targets, urls, kinds,
-                *phases,
+                *phases, releases,
             )  # fmt: skip
             for row in zip(*columns, strict=True):
                 yield (self.project_id, row[0], row[1], int(metric), *row[2:])

@@ -3,8 +3,9 @@
 Loads the benchmark database once (bench/query/load.py; reused while its shape matches),
 starts the query service as production runs it (uvicorn, its own cache Redis), and times
 each view over HTTP: cold (`Cache-Control: no-cache`, so the database answers) and warm
-(from the cache). The baseline is the same summary computed exactly with
-`percentile_cont` over the raw hypertable. The last line printed is one JSON object.
+(from the cache), then the newest release's comparison and budget check (never cached).
+The baseline is the same summary computed exactly with `percentile_cont` over the raw
+hypertable. The last line printed is one JSON object.
 """
 
 from __future__ import annotations
@@ -77,6 +78,31 @@ async def time_view(
         durations.append(time.perf_counter() - started)
         response.raise_for_status()
     return durations
+
+
+async def time_comparison(http: httpx.AsyncClient, project_id: int, calls: int) -> dict[str, Any]:
+    """The newest release against the one before it (the comparison is never cached), and
+    the CI gate's check of the same release, both over the rollups of its days."""
+    listed = (await http.get(f"/v1/projects/{project_id}/releases", params={"limit": 1})).json()
+    release = listed["releases"][0]["name"]
+    comparison = f"/v1/projects/{project_id}/releases/{release}/comparison"
+    check = f"/v1/projects/{project_id}/releases/{release}/check"
+    budgets = {"budgets": [{"metric": "LCP", "p75": 2500}, {"metric": "INP", "p75": 200}]}
+    timings: dict[str, Any] = {"release": release}
+    for name, call in (
+        ("comparison", lambda: http.get(comparison)),
+        ("check", lambda: http.post(check, json=budgets)),
+    ):
+        durations = []
+        for _ in range(calls):
+            started = time.perf_counter()
+            response = await call()
+            durations.append(time.perf_counter() - started)
+            response.raise_for_status()
+        p50, p95 = percentiles_ms(durations)
+        timings[name] = {"cold_p50_ms": p50, "cold_p95_ms": p95}
+        print(f"  release {name:18} cold p50 {p50:8.1f} ms  p95 {p95:8.1f} ms", flush=True)
+    return timings
 
 
 async def data_window(url: str, project_id: int) -> tuple[datetime, datetime]:
@@ -160,6 +186,7 @@ async def main() -> None:
                 print(f"  {name:26} cold p50 {cold[0]:8.1f} ms  p95 {cold[1]:8.1f} ms"
                       f"   warm p50 {warm[0]:6.2f} ms  p95 {warm[1]:6.2f} ms",
                       flush=True)  # fmt: skip
+            releases = await time_comparison(http, project_id, args.calls)
         baseline = percentiles_ms(await time_baseline(url, project_id, window, args.baseline_calls))
         label = "baseline percentile_cont"
         print(f"  {label:26} p50 {baseline[0]:8.1f} ms  p95 {baseline[1]:8.1f} ms")
@@ -175,6 +202,8 @@ async def main() -> None:
                 "baseline_exact_p95_ms": round(baseline[1], 1),
                 "speedup": round(baseline[1] / summary["cold_p95_ms"], 1),
                 "max_cold_p95_ms": round(max(r["cold_p95_ms"] for r in results.values()), 2),
+                "comparison_cold_p95_ms": round(releases["comparison"]["cold_p95_ms"], 2),
+                "check_cold_p95_ms": round(releases["check"]["cold_p95_ms"], 2),
                 "views": results,
                 "rows": sizes,
                 "edition": await database_edition(url),

@@ -15,7 +15,7 @@ import msgspec
 
 from services.contracts.metrics import DEVICE_NAMES, Device, Metric, Rating
 from services.query.reads.releases import BinCount
-from services.query.significance import Comparison, Side, adjust, compare
+from services.query.significance import MIN_SAMPLES, Comparison, Side, adjust, compare
 
 METRICS = list(Metric)
 # Routes first by verdict, then by how much slower.
@@ -51,7 +51,11 @@ def compare_sides(ours: list[BinCount], theirs: list[BinCount]) -> dict[str, Met
         for route_key in sorted(k for k in release if len(k) == 3 and k[0] == int(metric)):
             _, route, device_id = route_key
             name = None if device_id == -1 else DEVICE_NAMES[Device(device_id)]
-            compared = compare(metric, _side(release[route_key]), _side(baseline[route_key]))
+            new, old = _side(release[route_key]), _side(baseline[route_key])
+            # Too few to judge: left out of the list unasked (most of a long tail of routes).
+            if min(new.count, old.count) < MIN_SAMPLES:
+                continue
+            compared = compare(metric, new, old)
             if compared.verdict != "insufficient_data":
                 routes.append((metric.name, route, name, compared))
     adjusted = adjust([c for *_, c in routes])

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import cached_property
 from statistics import NormalDist
 from typing import Literal
 
@@ -65,14 +66,16 @@ BANDWIDTH: float = Z ** (2 / 3) * (1.5 * NormalDist().pdf(_ZQ) ** 2 / (2 * _ZQ**
 Verdict = Literal["regressed", "improved", "unchanged", "insufficient_data"]
 
 
-class Side(msgspec.Struct, frozen=True):
+class Side(msgspec.Struct, frozen=True, dict=True):  # dict: room for the cached count
     """One side's samples of one metric: (bin, count) pairs in ascending bin order."""
 
     bins: tuple[tuple[int, int], ...]
     good: int
 
-    @property
+    @cached_property
     def count(self) -> int:
+        # Once per side: a comparison asks for it tens of times, and summing the same bins
+        # again took a quarter of a release comparison's time (profiled, issue 13).
         return sum(n for _, n in self.bins)
 
 
