@@ -72,29 +72,39 @@ def compare_sides(ours: list[BinCount], theirs: list[BinCount]) -> dict[str, Met
     }
 
 
-# Bins of one group: (metric,), (metric, device) or (metric, route, device or -1 for all).
-Groups = defaultdict[tuple[Any, ...], dict[tuple[int, int], int]]
+class Group(msgspec.Struct):
+    """One group's samples per bin, and how many of them were rated good."""
+
+    bins: dict[int, int]
+    good: int = 0
+
+
+# Groups are keyed (metric,), (metric, device) or (metric, route, device or -1 for all).
+Groups = defaultdict[tuple[Any, ...], Group]
 
 
 def _group(rows: Iterable[BinCount]) -> Groups:
-    groups: Groups = defaultdict(lambda: defaultdict(int))
+    """Summed at the rows' own grain (metric, route, device) first, then each of those
+    into the three wider groups bin by bin: the rows are as many as a month of rollups
+    gives, and this order touches each once (issue 13's latency target)."""
+    groups: Groups = defaultdict(lambda: Group({}))
     for row in rows:
-        for key in (
-            (row.metric,),
-            (row.metric, row.device),
-            (row.metric, row.route, -1),
-            (row.metric, row.route, row.device),
-        ):
-            groups[key][(row.bin, row.rating)] += row.samples
+        group = groups[(row.metric, row.route, row.device)]
+        group.bins[row.bin] = group.bins.get(row.bin, 0) + row.samples
+        if row.rating == Rating.GOOD:
+            group.good += row.samples
+    for (metric, route, device), leaf in list(groups.items()):
+        for key in ((metric,), (metric, device), (metric, route, -1)):
+            wider = groups[key]
+            wider.good += leaf.good
+            bins = wider.bins
+            for bin_index, n in leaf.bins.items():
+                bins[bin_index] = bins.get(bin_index, 0) + n
     return groups
 
 
-def _side(bins: dict[tuple[int, int], int]) -> Side:
-    per_bin: dict[int, int] = defaultdict(int)
-    for (bin_index, _), n in bins.items():
-        per_bin[bin_index] += n
-    good = sum(n for (_, rating), n in bins.items() if rating == Rating.GOOD)
-    return Side(tuple(sorted(per_bin.items())), good)
+def _side(group: Group) -> Side:
+    return Side(tuple(sorted(group.bins.items())), group.good)
 
 
 def _regressions_first(route: RouteComparison) -> tuple[int, float, str, str]:
