@@ -49,6 +49,19 @@ class TestRecording:
         shown = json.loads(cli("deploy", "list", "--project", "shop").stdout)
         assert [d["release"] for d in shown] == ["v2.1.1", "v2.1.0"]
 
+    async def test_a_unicode_release_is_stored_as_sent(
+        self,
+        admin: AsyncTestClient,
+        make_token,
+        db: asyncpg.Connection,  # type: ignore[no-untyped-def]
+    ) -> None:
+        token = make_token("shop")
+        name = "räksmörgås-🚀-" + "ü" * 48  # 64 code points
+        response = await admin.post("/v1/projects/shop/deploys", headers=bearer(token),
+                                    json={"release": name})  # fmt: skip
+        assert response.status_code == 201 and response.json()["release"] == name
+        assert await db.fetchval("SELECT release FROM deploys") == name
+
 
 class TestHostileCredentials:
     @pytest.mark.parametrize(

@@ -136,6 +136,18 @@ class TestTheEndpoint:
         ] == "release_not_found"
         await check(client, project, "b", LOOSE, auth(live), 200)
 
+    async def test_a_deploy_token_reads_nothing_else(
+        self, client: AsyncTestClient, seed: Seeder
+    ) -> None:
+        """Every other view, and the comparison itself, refuse it: it is not a JWT."""
+        project = await seed_two_releases(seed)
+        headers = {"Authorization": f"Bearer {await deploy_token(seed.db, project)}"}
+        for path in ("summary", "releases", "releases/b/comparison", "deploys", "breakdown"):
+            response = await client.get(f"/v1/projects/{project}/{path}", headers=headers,
+                                        params={"metric": "LCP", "dimension": "route"})  # fmt: skip
+            assert response.status_code == 401, (path, response.text)
+            assert response.json()["error"] == "invalid_token"
+
 
 class TestTheCommand:
     async def test_exit_codes_table_and_json(
