@@ -29,13 +29,18 @@ from services.query.attribution import attribution_view
 from services.query.auth import SECURITY, authorize_project
 from services.query.breakdown import breakdown_view
 from services.query.cache import ResultCache
-from services.query.check import check_view
+from services.query.check import check_by_name_view, check_view
 from services.query.connections import reader_pool
 from services.query.crux import query_record_view
 from services.query.histogram import histogram_view
 from services.query.login import issue_token, login_lifespan
 from services.query.openapi import DESCRIPTION
-from services.query.releases import comparison_view, deploys_view, releases_view
+from services.query.releases import (
+    comparison_by_name_view,
+    comparison_view,
+    deploys_view,
+    releases_view,
+)
 from services.query.replica import check_replica_lag, is_standby, measure_replay
 from services.query.singleflight import SingleFlight
 from services.query.summary import summary_view
@@ -110,7 +115,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         security=SECURITY,
         tags=["views"],
         route_handlers=[summary_view, timeseries_view, breakdown_view, histogram_view,
-                        attribution_view, releases_view, comparison_view, deploys_view],
+                        attribution_view, releases_view, comparison_view, comparison_by_name_view,
+                        deploys_view],
     )  # fmt: skip
     # 400 by status: Litestar's malformed-body ClientException too, not only its validation.
     handlers: ExceptionHandlers = {**EXCEPTION_HANDLERS, 400: _invalid_parameter}
@@ -122,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             query_record_view,
             projects,
             check_view,
+            check_by_name_view,
         ],
         lifespan=[lifespan, login_lifespan],  # login's needs the cache Redis: second
         exception_handlers=handlers,

@@ -67,25 +67,46 @@ async def authorize_check(
         raise forbidden_project(project_id)
 
 
+CHECK_OPTIONS: dict[str, Any] = {
+    "guards": [authorize_check],
+    "security": SECURITY,
+    "request_max_body_size": MAX_BODY_BYTES,
+    "responses": VIEW_ERRORS,
+    "status_code": 200,
+    "tags": ["views"],
+}
+BaselineName = Annotated[
+    str | None, QueryParameter(required=False, description="The release to compare with.")
+]
+
+
 @post(
     "/v1/projects/{project_id:int}/releases/{release:str}/check",
-    guards=[authorize_check],
-    security=SECURITY,
-    request_max_body_size=MAX_BODY_BYTES,
-    responses=VIEW_ERRORS,
-    status_code=200,
-    tags=["views"],
     summary="Did a release meet its p75 budgets and not regress? (deploy token or JWT)",
+    **CHECK_OPTIONS,
 )
 async def check_view(
-    *,
-    request: Request[Any, Any, Any],
-    project_id: FromPath[int],
-    release: FromPath[str],
-    baseline: Annotated[
-        str | None,
-        QueryParameter(required=False, description="The release to compare with."),
-    ] = None,
+    *, request: Request[Any, Any, Any], project_id: FromPath[int], release: FromPath[str],
+    baseline: BaselineName = None,
+) -> Any:  # fmt: skip
+    return await _check(request, project_id, release, baseline)
+
+
+@post(
+    "/v1/projects/{project_id:int}/releases/check",
+    summary="The same, the release given as ?release= (for names with a /)",
+    **CHECK_OPTIONS,
+)
+async def check_by_name_view(
+    *, request: Request[Any, Any, Any], project_id: FromPath[int],
+    release: Annotated[str, QueryParameter(description="The release to check.")],
+    baseline: BaselineName = None,
+) -> Any:  # fmt: skip
+    return await _check(request, project_id, release, baseline)
+
+
+async def _check(
+    request: Request[Any, Any, Any], project_id: int, release: str, baseline: str | None
 ) -> Any:
     check_name("release", release)
     if baseline is not None:

@@ -124,6 +124,28 @@ async def deploys_view(
     return json_response(msgspec.json.encode(await guarded(compute)))
 
 
+# The comparison's query parameters, shared by its two addresses.
+BaselineName = Annotated[
+    str | None,
+    QueryParameter(
+        required=False,
+        description="The release to compare with; default: the one first seen before.",
+    ),
+]
+BaselineFrom = Annotated[
+    str | None,
+    QueryParameter(
+        required=False,
+        description="Compare with every page view from this instant (ISO 8601) instead of a "
+        "release; with `baseline_to`. Read in whole hours.",
+    ),
+]
+BaselineTo = Annotated[
+    str | None,
+    QueryParameter(required=False, description="End of the baseline window (exclusive)."),
+]
+
+
 @get(
     "/releases/{release:str}/comparison",
     responses=VIEW_ERRORS,
@@ -134,32 +156,46 @@ async def comparison_view(
     request: Request[Any, Any, Any],
     project_id: FromPath[int],
     release: FromPath[str],
-    baseline: Annotated[
-        str | None,
-        QueryParameter(
-            required=False,
-            description="The release to compare with; default: the one first seen before.",
-        ),
-    ] = None,
-    baseline_from: Annotated[
-        str | None,
-        QueryParameter(
-            required=False,
-            description="Compare with every page view from this instant (ISO 8601) instead "
-            "of a release; with `baseline_to`. Read in whole hours.",
-        ),
-    ] = None,
-    baseline_to: Annotated[
-        str | None,
-        QueryParameter(required=False, description="End of the baseline window (exclusive)."),
-    ] = None,
+    baseline: BaselineName = None,
+    baseline_from: BaselineFrom = None,
+    baseline_to: BaselineTo = None,
 ) -> Any:
+    return await _comparison(
+        request, project_id, release, baseline=baseline, baseline_from=baseline_from,
+        baseline_to=baseline_to,
+    )  # fmt: skip
+
+
+@get(
+    "/releases/comparison",
+    responses=VIEW_ERRORS,
+    summary="The same, the release given as ?release= (a name with a / cannot be a path "
+    "segment: servers decode %2F before routing)",
+)
+async def comparison_by_name_view(
+    *,
+    request: Request[Any, Any, Any],
+    project_id: FromPath[int],
+    release: Annotated[str, QueryParameter(description="The release to compare.")],
+    baseline: BaselineName = None,
+    baseline_from: BaselineFrom = None,
+    baseline_to: BaselineTo = None,
+) -> Any:
+    return await _comparison(
+        request, project_id, release, baseline=baseline, baseline_from=baseline_from,
+        baseline_to=baseline_to,
+    )  # fmt: skip
+
+
+async def _comparison(
+    request: Request[Any, Any, Any], project_id: int, release: str, *, baseline: str | None,
+    baseline_from: str | None, baseline_to: str | None,
+) -> Any:  # fmt: skip
     db = request.app.state.db
     window = _baseline_window(baseline, baseline_from, baseline_to)
     check_name("release", release)
     if baseline is not None:
         check_name("baseline", baseline)
-
     compared = await guarded(lambda: compare_release(db, project_id, release, baseline, window))
     return json_response(msgspec.json.encode(compared))
 

@@ -148,6 +148,36 @@ class TestTheEndpoint:
             assert response.status_code == 401, (path, response.text)
             assert response.json()["error"] == "invalid_token"
 
+    async def test_a_release_named_with_a_slash_is_compared_and_checked_by_query(
+        self, client: AsyncTestClient, seed: Seeder, settings: Settings
+    ) -> None:
+        """`feature/b` cannot be a path segment (%2F is decoded before routing): the
+        ?release= forms of the comparison and the check reach it."""
+        project = await seed_two_releases(seed)
+        for table in ("vitals_route_hourly", "vitals_route_daily", "releases"):
+            column = "name" if table == "releases" else "release"
+            await seed.db.execute(f"UPDATE {table} SET {column} = 'feature/b' WHERE {column} = 'b'")
+        headers = {"Authorization": f"Bearer {await deploy_token(seed.db, project)}"}
+        slashed = await client.get(f"/v1/projects/{project}/releases/feature%2Fb/comparison",
+                                   headers=bearer(settings, [project]))  # fmt: skip
+        assert slashed.status_code == 404
+        compared = await client.get(f"/v1/projects/{project}/releases/comparison",
+                                    params={"release": "feature/b"},
+                                    headers=bearer(settings, [project]))  # fmt: skip
+        assert compared.status_code == 200, compared.text
+        assert compared.json()["release"] == "feature/b"
+        lcp = compared.json()["metrics"]["LCP"]["routes"][0]
+        assert (lcp["route"], lcp["device"], lcp["comparison"]["verdict"]) == (
+            "/checkout",
+            "mobile",
+            "regressed",
+        )
+        checked = await client.post(
+            f"/v1/projects/{project}/releases/check", params={"release": "feature/b"},
+            content=json.dumps(LOOSE).encode(), headers={**headers, "Content-Type": "application/json"},
+        )  # fmt: skip
+        assert checked.status_code == 200 and checked.json()["status"] == "failed", checked.text
+
 
 class TestTheCommand:
     async def test_exit_codes_table_and_json(

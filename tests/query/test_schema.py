@@ -46,7 +46,9 @@ OPERATIONS = [
     ("GET", "/v1/projects/{project_id}/releases"),
     ("GET", "/v1/projects/{project_id}/releases/{release}/comparison"),
     ("GET", "/v1/projects/{project_id}/deploys"),
+    ("GET", "/v1/projects/{project_id}/releases/comparison"),
     ("POST", "/v1/projects/{project_id}/releases/{release}/check"),
+    ("POST", "/v1/projects/{project_id}/releases/check"),
     ("POST", "/v1/records:queryRecord"),
     ("POST", "/v1/auth/token"),
 ]

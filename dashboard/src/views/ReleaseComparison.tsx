@@ -126,9 +126,13 @@ function ComparisonTable({ metric, rows }: { metric: Metric; rows: ComparisonRow
 }
 
 export function ComparisonPanel({ state, navigate, release, releases }: ComparisonPanelProps) {
-  const params = new URLSearchParams(state.baseline ? { baseline: state.baseline } : {});
+  // ?release=, not a path segment: a release named like a branch (feature/x) has a "/".
+  const params = new URLSearchParams({
+    release,
+    ...(state.baseline ? { baseline: state.baseline } : {}),
+  });
   const answer = useApi<ReleaseComparison>(
-    `/v1/projects/${state.project}/releases/${encodeURIComponent(release)}/comparison`,
+    `/v1/projects/${state.project}/releases/comparison`,
     params,
   );
   const data = answer.data;

@@ -124,7 +124,7 @@ export const releaseScenarios = {
         rows,
       };
       const comparisonShot = await shot(page, 'releases');
-      const answered = page.waitForResponse((r) => /\/comparison\?baseline=/.test(r.url()));
+      const answered = page.waitForResponse((r) => /\/comparison\?.*baseline=/.test(r.url()));
       await page.getByLabel('Compared with').selectOption(config.baseline);
       await page.waitForURL(/baseline=/);
       await answered;
