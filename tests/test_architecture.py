@@ -37,7 +37,15 @@ def imported_service_packages(path: Path) -> set[str]:
 class TestImportRule:
     def test_every_package_is_known(self) -> None:
         """The services tree holds exactly the processes DESIGN names, plus the CLI."""
-        assert set(PACKAGES) == {"cli", "contracts", "ingest", "query", "realtime", "workers"}
+        assert set(PACKAGES) == {
+            "admin",
+            "cli",
+            "contracts",
+            "ingest",
+            "query",
+            "realtime",
+            "workers",
+        }
 
     def test_contracts_import_no_service(self) -> None:
         """services.contracts imports nothing else from services/."""

@@ -13,12 +13,13 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, QueryParameter
 
 from services.contracts.bodies import UNREADABLE_JSON, unreadable_detail
+from services.contracts.budgets import Budgets, CheckResult, check_budgets
 from services.contracts.database_errors import guarded
 from services.contracts.deploy_tokens import PREFIX, live_token
 from services.contracts.errors import ApiError
 from services.query.answers import json_response
 from services.query.auth import SECURITY, authorize_project
-from services.query.budgets import Budgets, CheckResult, check_budgets, judge
+from services.query.budgets import judge
 from services.query.errors import check_project_id, forbidden_project, invalid_token
 from services.query.openapi import VIEW_ERRORS
 from services.query.reads import releases as reads

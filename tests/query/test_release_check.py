@@ -5,10 +5,12 @@ its p75 budgets and did not regress, 1/failed, 2/insufficient_data."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
@@ -17,6 +19,8 @@ from services.contracts.settings import Settings
 from tests.query.conftest import bearer
 from tests.query.seeding import Seeder
 from tests.query.test_release_comparison import seed_two_releases
+from tests.support.cli import vitals
+from tests.support.processes import ServiceProcess, uvicorn_service
 
 # Every cell of release "a" has an LCP p75 near 3,640 ms; "b" is 1.4× slower on
 # /checkout, mobile only (≈ 5,100 ms there).
@@ -179,20 +183,32 @@ class TestTheEndpoint:
         assert checked.status_code == 200 and checked.json()["status"] == "failed", checked.text
 
 
+@pytest.fixture
+def query_process(query_settings: Settings) -> Iterator[ServiceProcess]:
+    """The query service as a real process: `vitals check` is its client."""
+    process = uvicorn_service("query", "services.query.app:create_app", query_settings)
+    try:
+        process.wait_healthy(60)
+        yield process
+    finally:
+        process.stop()
+
+
 class TestTheCommand:
     async def test_exit_codes_table_and_json(
         self,
         seed: Seeder,
         cli,
-        tmp_path: Path,  # type: ignore[no-untyped-def]
+        tmp_path: Path,
+        query_process: ServiceProcess,  # type: ignore[no-untyped-def]
     ) -> None:
         """0 passed, 1 failed (a regression named in the table), 2 a release with no page
         views yet; --json prints the endpoint's verdict."""
         project = await seed_two_releases(seed)
         budgets = tmp_path / "budgets.yaml"
         budgets.write_text("budgets:\n  - metric: LCP\n    p75: 6000\n")
-        run = lambda *args: cli("check", "--project", str(project), "--budgets", str(budgets),  # noqa: E731
-                                *args, check=False)  # fmt: skip
+        run = lambda *args: cli("check", "--project", "shop", "--budgets", str(budgets),  # noqa: E731
+                                "--query-url", query_process.url, *args, check=False)  # fmt: skip
         passed = run("--release", "a")
         assert passed.returncode == 0, passed.stderr
         assert "PASSED" in passed.stdout
@@ -211,3 +227,24 @@ class TestTheCommand:
         budgets.write_text("budgets: [{metric: FID, p75: 1}]\n")
         broken = run("--release", "a")
         assert broken.returncode == 1 and "metric" in broken.stderr
+        assert project == 1
+
+    async def test_a_ci_runner_needs_only_the_deploy_token(
+        self, seed: Seeder, settings: Settings, tmp_path: Path, query_process: ServiceProcess
+    ) -> None:
+        """No database and no JWT secret in its settings: the project by id and
+        VITALS_DEPLOY_TOKEN suffice; another project's token is refused (exit 1)."""
+        project = await seed_two_releases(seed)
+        budgets = tmp_path / "budgets.yaml"
+        budgets.write_text("budgets: [{metric: LCP, p75: 6000}]\nfail_on_regression: false\n")
+        runner = msgspec.structs.replace(
+            settings, database_url="postgresql://nobody@127.0.0.1:1/none", jwt_secret=None
+        )
+        args = ("check", "--project", str(project), "--release", "b", "--budgets", str(budgets),
+                "--query-url", query_process.url)  # fmt: skip
+        token = await deploy_token(seed.db, project)
+        passed = vitals(runner, *args, check=False, env={"VITALS_DEPLOY_TOKEN": token})
+        assert passed.returncode == 0, passed.stderr
+        other = await deploy_token(seed.db, await seed.project("other"))
+        refused = vitals(runner, *args, check=False, env={"VITALS_DEPLOY_TOKEN": other})
+        assert refused.returncode == 1 and "forbidden_project" in refused.stderr

@@ -9,10 +9,14 @@ from services.contracts.settings import Settings
 from tests.support.processes import ROOT, settings_env
 
 
-def vitals(settings: Settings, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def vitals(
+    settings: Settings, *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`env`: more variables for the process (settings' own come from `settings`)."""
     result = subprocess.run(
         [sys.executable, "-m", "services.cli.main", *args],
-        env=settings_env(settings), cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        env={**settings_env(settings), **(env or {})}, cwd=ROOT, capture_output=True, text=True,
+        timeout=60, check=False,
     )  # fmt: skip
     if check:
         assert result.returncode == 0, result.stderr
