@@ -22,9 +22,8 @@ from services.query.auth import SECURITY, authorize_project
 from services.query.budgets import judge
 from services.query.errors import check_project_id, forbidden_project, invalid_token
 from services.query.openapi import VIEW_ERRORS
-from services.query.reads import releases as reads
 from services.query.reads.histograms import Db
-from services.query.releases import check_name, compare_release, release_bins
+from services.query.releases import check_name, compare_with_bins
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -33,9 +32,7 @@ async def check_release(
     db: Db, project_id: int, release: str, budgets: Budgets, baseline: str | None = None
 ) -> CheckResult:
     """What `vitals check` prints and the endpoint answers."""
-    comparison = await compare_release(db, project_id, release, baseline)
-    subject = await reads.release(db, project_id, release)
-    own = await release_bins(db, project_id, subject) if subject else []
+    comparison, own = await compare_with_bins(db, project_id, release, baseline)
     return judge(comparison, own, budgets)
 
 

@@ -206,18 +206,28 @@ async def compare_release(
 ) -> ReleaseComparison:  # fmt: skip
     """`release` against `baseline` (a release), or `window`, or the release before it.
     Raises ApiError 404 for a release no page view named; names are checked by the caller."""
+    comparison, _ = await compare_with_bins(db, project_id, release, baseline, window)
+    return comparison
+
+
+async def compare_with_bins(
+    db: Db, project_id: int, release: str, baseline: str | None = None,
+    window: Interval | None = None,
+) -> tuple[ReleaseComparison, list[BinCount]]:  # fmt: skip
+    """compare_release, and the release's own bin counts it read (the budget check judges
+    them: reading them once saves a third of its time on a month of data)."""
     subject = await reads.release(db, project_id, release)
     if subject is None:
         raise ApiError(404, "release_not_found", f"no page view named release {release!r}")
     other = await _baseline(db, project_id, subject, baseline, window)
     result = ReleaseComparison(project_id, subject.name, *_seen(subject), baseline=other)
-    if other is None:
-        return result
     ours = await release_bins(db, project_id, subject)
+    if other is None:
+        return result, ours
     theirs = await reads.side_bins(
         db, project_id, METRIC_IDS, Interval(other.start, other.end), other.release
     )
-    return msgspec.structs.replace(result, metrics=compare_sides(ours, theirs))
+    return msgspec.structs.replace(result, metrics=compare_sides(ours, theirs)), ours
 
 
 async def release_bins(db: Db, project_id: int, subject: Release) -> list[BinCount]:
