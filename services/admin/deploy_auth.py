@@ -8,6 +8,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from services.contracts.bearer import presented_bearer
 from services.contracts.database_errors import guarded
 from services.contracts.deploy_tokens import LiveToken, live_token
 from services.contracts.errors import ApiError
@@ -24,10 +25,10 @@ def invalid_deploy_token(detail: str) -> ApiError:
 
 
 def presented_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = presented_bearer(connection)
+    if token is None:
         raise invalid_deploy_token("send the deploy token as `Authorization: Bearer vdt_…`")
-    return token.strip()
+    return token
 
 
 async def require_deploy_token(

@@ -17,6 +17,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from services.contracts.bearer import presented_bearer
 from services.contracts.errors import ApiError
 from services.contracts.settings import Settings, SettingsError
 
@@ -32,10 +33,8 @@ def ops_token(settings: Settings) -> str | None:
 
 
 def presents_ops_token(connection: ASGIConnection[Any, Any, Any, Any], token: str) -> bool:
-    scheme, _, presented = connection.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(
-        presented.strip().encode(), token.encode()
-    )
+    presented = presented_bearer(connection)
+    return presented is not None and hmac.compare_digest(presented.encode(), token.encode())
 
 
 def require_ops_token(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

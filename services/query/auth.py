@@ -11,6 +11,7 @@ import structlog
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from services.contracts.bearer import presented_bearer
 from services.contracts.database_errors import guarded
 from services.contracts.errors import ApiError
 from services.contracts.generations import TokenGenerations
@@ -30,11 +31,10 @@ SECURITY: list[dict[str, list[str]]] = [
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-    header = connection.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = presented_bearer(connection)
+    if token is None:
         raise invalid_token("send the token as `Authorization: Bearer <token>`")
-    return token.strip()
+    return token
 
 
 def token_revoked() -> ApiError:

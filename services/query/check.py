@@ -12,6 +12,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, QueryParameter
 
+from services.contracts.bearer import presented_bearer
 from services.contracts.bodies import UNREADABLE_JSON, unreadable_detail
 from services.contracts.budgets import Budgets, CheckResult, check_budgets
 from services.contracts.database_errors import guarded
@@ -51,14 +52,14 @@ async def authorize_check(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
     """A deploy token of the path's project, or what every other view accepts."""
-    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip().startswith(PREFIX):
+    token = presented_bearer(connection)
+    if token is None or not token.startswith(PREFIX):
         await authorize_project(connection, handler)
         return
     project_id = connection.path_params["project_id"]
     check_project_id(project_id)
     db = connection.app.state.db
-    live = await guarded(lambda: live_token(db, token.strip()))
+    live = await guarded(lambda: live_token(db, token))
     if live is None:
         raise invalid_token("the deploy token is unknown or revoked")
     if live.project_id != project_id:

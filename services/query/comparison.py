@@ -35,23 +35,23 @@ class MetricComparison(msgspec.Struct, frozen=True):
 
 
 def compare_sides(ours: list[BinCount], theirs: list[BinCount]) -> dict[str, MetricComparison]:
-    release, baseline = _group(ours), _group(theirs)
+    release, baseline = group_bins(ours), group_bins(theirs)
     overall: dict[str, Comparison] = {}
     devices: dict[str, dict[str, Comparison]] = defaultdict(dict)
     routes: list[tuple[str, str, str | None, Comparison]] = []
     for metric in METRICS:
         key = (int(metric),)
-        overall[metric.name] = compare(metric, _side(release[key]), _side(baseline[key]))
+        overall[metric.name] = compare(metric, side_of(release[key]), side_of(baseline[key]))
         for device in Device:
             dkey = (int(metric), int(device))
             if dkey in release or dkey in baseline:
                 devices[metric.name][DEVICE_NAMES[device]] = compare(
-                    metric, _side(release[dkey]), _side(baseline[dkey])
+                    metric, side_of(release[dkey]), side_of(baseline[dkey])
                 )
         for route_key in sorted(k for k in release if len(k) == 3 and k[0] == int(metric)):
             _, route, device_id = route_key
             name = None if device_id == -1 else DEVICE_NAMES[Device(device_id)]
-            new, old = _side(release[route_key]), _side(baseline[route_key])
+            new, old = side_of(release[route_key]), side_of(baseline[route_key])
             # Too few to judge: left out of the list unasked (most of a long tail of routes).
             if min(new.count, old.count) < MIN_SAMPLES:
                 continue
@@ -83,7 +83,7 @@ class Group(msgspec.Struct):
 Groups = defaultdict[tuple[Any, ...], Group]
 
 
-def _group(rows: Iterable[BinCount]) -> Groups:
+def group_bins(rows: Iterable[BinCount]) -> Groups:
     """Summed at the rows' own grain (metric, route, device) first, then each of those
     into the three wider groups bin by bin: the rows are as many as a month of rollups
     gives, and this order touches each once (issue 13's latency target)."""
@@ -103,7 +103,7 @@ def _group(rows: Iterable[BinCount]) -> Groups:
     return groups
 
 
-def _side(group: Group) -> Side:
+def side_of(group: Group) -> Side:
     return Side(tuple(sorted(group.bins.items())), group.good)
 
 

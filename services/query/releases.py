@@ -256,7 +256,7 @@ def _interval(r: Release) -> Interval:
 
 
 async def _baseline(
-    db: Any, project_id: int, subject: Release, name: str | None, window: Interval | None
+    db: Db, project_id: int, subject: Release, name: str | None, window: Interval | None
 ) -> Baseline | None:
     if window is not None:
         return Baseline("window", None, window.start, window.end)

@@ -104,7 +104,7 @@ class Comparison(msgspec.Struct, frozen=True):
 
 def compare(metric: Metric, release: Side, baseline: Side) -> Comparison:
     """The unadjusted comparison; `adjust` applies a family's Benjamini-Hochberg cut."""
-    summaries = _summary(metric, release), _summary(metric, baseline)
+    summaries = summarize(metric, release), summarize(metric, baseline)
     if release.count == 0 or baseline.count == 0:
         empty = Change(None, None, None, None, None)
         return Comparison("insufficient_data", *summaries, empty)
@@ -165,7 +165,7 @@ def _verdict(
     return "unchanged"
 
 
-def _summary(metric: Metric, side: Side) -> SideSummary:
+def summarize(metric: Metric, side: Side) -> SideSummary:
     n = side.count
     if n == 0:
         return SideSummary(0, None, None)
