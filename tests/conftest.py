@@ -24,7 +24,8 @@ TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256!"
 TRUNCATE_ALL = """
 TRUNCATE projects, ingest_keys, users, user_projects, pages, vitals, vitals_hourly, vitals_daily,
     vitals_totals_hourly, vitals_totals_daily, vitals_device_hourly, vitals_device_daily,
-    vitals_route_hourly, vitals_route_daily, vitals_client_hourly, vitals_client_daily
+    vitals_route_hourly, vitals_route_daily, vitals_client_hourly, vitals_client_daily,
+    vitals_release_routes
 RESTART IDENTITY CASCADE
 """
 

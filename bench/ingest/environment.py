@@ -32,7 +32,10 @@ RATE_LIMIT_PER_MINUTE = 1_000_000_000
 UNBOUNDED_QUEUE = 10_000_000
 
 ROLLUP_TABLES = [f"{f.stem}_{suffix}" for f in FAMILIES for suffix, _ in WIDTHS]
-TRUNCATE_DATA = f"TRUNCATE vitals, pages, {', '.join(ROLLUP_TABLES)} RESTART IDENTITY"
+# vitals_release_routes: the release comparison's rollup (migration 0016), without time.
+TRUNCATE_DATA = (
+    f"TRUNCATE vitals, pages, {', '.join(ROLLUP_TABLES)}, vitals_release_routes RESTART IDENTITY"
+)
 
 
 def with_database(url: str, name: str) -> str:

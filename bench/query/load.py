@@ -17,7 +17,7 @@ import asyncpg
 
 from bench.query.dataset import Site, pages
 from services.cli.migrations import DEFAULT_DIRECTORY, detect_edition, discover, migrate
-from tests.query.seeding import RECOUNT, ROLLUPS, VITALS_COLUMNS
+from tests.query.seeding import RECOUNT, ROLLUP_TABLES, VITALS_COLUMNS
 
 BACKGROUND_PROJECTS = 10
 BACKGROUND_PAGE_VIEWS = 2_000  # a day, each
@@ -113,7 +113,7 @@ async def copy_loaded(source_url: str, url: str) -> dict[str, float]:
     try:
         await migrate(target)
         started = time.perf_counter()
-        for table in ("projects", "pages", "vitals", *ROLLUPS, "releases", "bench_load"):
+        for table in ("projects", "pages", "vitals", *ROLLUP_TABLES, "releases", "bench_load"):
             await _copy_table(source, target, table)
             print(f"  {table} copied", flush=True)
         for table in ("projects", "pages"):  # COPY wrote the ids; new rows continue after them
@@ -174,7 +174,7 @@ async def _finish(connection: asyncpg.Connection, timings: dict[str, float]) -> 
 
 
 async def build_rollups(connection: asyncpg.Connection) -> None:
-    await connection.execute(f"TRUNCATE {', '.join(ROLLUPS)}")
+    await connection.execute(f"TRUNCATE {', '.join(ROLLUP_TABLES)}")
     await connection.execute("SET work_mem = '512MB'")  # recounting 30 M rows sorts a lot
     for statement in RECOUNT:
         await connection.execute(statement)
@@ -184,7 +184,7 @@ async def rollup_sizes(url: str) -> dict[str, int]:
     connection = await asyncpg.connect(url)
     try:
         sizes = {"vitals": await connection.fetchval("SELECT count(*) FROM vitals")}
-        for name in ROLLUPS:
+        for name in ROLLUP_TABLES:
             sizes[name] = await connection.fetchval(f"SELECT count(*) FROM {name}")
         return sizes
     finally:

@@ -19,19 +19,17 @@ from services.contracts.budgets import (
     Status,
 )
 from services.contracts.metrics import DEVICE_NAMES, Metric
-from services.query.comparison import Groups, MetricComparison, group_bins, side_of
-from services.query.reads.releases import BinCount
+from services.query.comparison import Groups, MetricComparison
 from services.query.releases import ReleaseComparison
 from services.query.significance import MIN_SAMPLES, Comparison, SideSummary, summarize
 
 DEVICE_IDS = {name: int(device) for device, name in DEVICE_NAMES.items()}
 
 
-def judge(comparison: ReleaseComparison, own: list[BinCount], budgets: Budgets) -> CheckResult:
-    """`own`: the release's bin counts. Budgets are judged on them alone, so a first
+def judge(comparison: ReleaseComparison, own: Groups, budgets: Budgets) -> CheckResult:
+    """`own`: the release's samples per group. Budgets are judged on them alone, so a first
     release, or a route new in it, is judged too; regressions need the comparison."""
-    groups = group_bins(own)
-    results = [_judge_budget(groups, budget) for budget in budgets.budgets]
+    results = [_judge_budget(own, budget) for budget in budgets.budgets]
     regressions = _regressions(comparison.metrics) if budgets.fail_on_regression else []
     statuses = {r.status for r in results}
     status: Status
@@ -52,7 +50,7 @@ def _judge_budget(groups: Groups, budget: Budget) -> BudgetResult:
         key: tuple[object, ...] = (metric,) if device is None else (metric, device)
     else:
         key = (metric, budget.route, -1 if device is None else device)
-    side = summarize(metric, side_of(groups[key])) if key in groups else SideSummary(0, None, None)
+    side = summarize(metric, groups[key]) if key in groups else SideSummary(0, None, None)
     if side.p75 is None or side.count < MIN_SAMPLES:
         return BudgetResult(budget, "insufficient_data", side.p75, side.count)
     status: Status = "passed" if side.p75 <= budget.p75 else "failed"

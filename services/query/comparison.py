@@ -1,8 +1,8 @@
-"""A release against its baseline, from both sides' bin counts per (metric, device,
-route): overall, per device class, and per route (all devices, then each) where both
-sides have enough samples. The routes of all metrics are one family for
-Benjamini-Hochberg; overall and per device are few and fixed in advance, so they are
-tested at 5 % each (services/query/significance.py). Routes come regressions first.
+"""A release against its baseline, from both sides' bin counts per group (metric, device,
+route; summed in SQL, reads/releases.py): overall, per device class, and per route (all
+devices, then each) where both sides have enough samples. The routes of all metrics are one
+family for Benjamini-Hochberg; overall and per device are few and fixed in advance, so
+they are tested at 5 % each (services/query/significance.py). Routes come regressions first.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 import msgspec
 
-from services.contracts.metrics import DEVICE_NAMES, Device, Metric, Rating
-from services.query.reads.releases import BinCount
+from services.contracts.metrics import DEVICE_NAMES, Device, Metric
+from services.query.reads.releases import GroupBins
 from services.query.significance import MIN_SAMPLES, Comparison, Side, adjust, compare
 
 METRICS = list(Metric)
@@ -34,24 +34,40 @@ class MetricComparison(msgspec.Struct, frozen=True):
     routes: list[RouteComparison]
 
 
-def compare_sides(ours: list[BinCount], theirs: list[BinCount]) -> dict[str, MetricComparison]:
-    release, baseline = group_bins(ours), group_bins(theirs)
+# A side's groups, keyed (metric,), (metric, device) or (metric, route, device or -1 for
+# all of the route's devices); a group nobody sent is no key.
+Groups = dict[tuple[Any, ...], Side]
+EMPTY = Side((), 0)
+
+
+def grouped(rows: Iterable[GroupBins]) -> Groups:
+    groups: Groups = {}
+    for row in rows:
+        if row.route is None:
+            key: tuple[Any, ...] = (row.metric,) if row.device is None else (row.metric, row.device)
+        else:
+            key = (row.metric, row.route, -1 if row.device is None else row.device)
+        groups[key] = Side(tuple(zip(row.bins, row.counts, strict=True)), row.good)
+    return groups
+
+
+def compare_sides(release: Groups, baseline: Groups) -> dict[str, MetricComparison]:
     overall: dict[str, Comparison] = {}
     devices: dict[str, dict[str, Comparison]] = defaultdict(dict)
     routes: list[tuple[str, str, str | None, Comparison]] = []
     for metric in METRICS:
         key = (int(metric),)
-        overall[metric.name] = compare(metric, side_of(release[key]), side_of(baseline[key]))
+        overall[metric.name] = compare(metric, _side(release, key), _side(baseline, key))
         for device in Device:
             dkey = (int(metric), int(device))
             if dkey in release or dkey in baseline:
                 devices[metric.name][DEVICE_NAMES[device]] = compare(
-                    metric, side_of(release[dkey]), side_of(baseline[dkey])
+                    metric, _side(release, dkey), _side(baseline, dkey)
                 )
         for route_key in sorted(k for k in release if len(k) == 3 and k[0] == int(metric)):
             _, route, device_id = route_key
             name = None if device_id == -1 else DEVICE_NAMES[Device(device_id)]
-            new, old = side_of(release[route_key]), side_of(baseline[route_key])
+            new, old = release[route_key], _side(baseline, route_key)
             # Too few to judge: left out of the list unasked (most of a long tail of routes).
             if min(new.count, old.count) < MIN_SAMPLES:
                 continue
@@ -72,39 +88,8 @@ def compare_sides(ours: list[BinCount], theirs: list[BinCount]) -> dict[str, Met
     }
 
 
-class Group(msgspec.Struct):
-    """One group's samples per bin, and how many of them were rated good."""
-
-    bins: dict[int, int]
-    good: int = 0
-
-
-# Groups are keyed (metric,), (metric, device) or (metric, route, device or -1 for all).
-Groups = defaultdict[tuple[Any, ...], Group]
-
-
-def group_bins(rows: Iterable[BinCount]) -> Groups:
-    """Summed at the rows' own grain (metric, route, device) first, then each of those
-    into the three wider groups bin by bin: the rows are as many as a month of rollups
-    gives, and this order touches each once (issue 13's latency target)."""
-    groups: Groups = defaultdict(lambda: Group({}))
-    for row in rows:
-        group = groups[(row.metric, row.route, row.device)]
-        group.bins[row.bin] = group.bins.get(row.bin, 0) + row.samples
-        if row.rating == Rating.GOOD:
-            group.good += row.samples
-    for (metric, route, device), leaf in list(groups.items()):
-        for key in ((metric,), (metric, device), (metric, route, -1)):
-            wider = groups[key]
-            wider.good += leaf.good
-            bins = wider.bins
-            for bin_index, n in leaf.bins.items():
-                bins[bin_index] = bins.get(bin_index, 0) + n
-    return groups
-
-
-def side_of(group: Group) -> Side:
-    return Side(tuple(sorted(group.bins.items())), group.good)
+def _side(groups: Groups, key: tuple[Any, ...]) -> Side:
+    return groups.get(key, EMPTY)
 
 
 def _regressions_first(route: RouteComparison) -> tuple[int, float, str, str]:

@@ -8,8 +8,8 @@ rows by design: once raw rows are gone, the rollups are the history.
 Every worker enqueues the job at most once an hour (`enqueue_if_due`, from its
 maintenance tick), on both editions: the rollups are the workers' tables on both
 (migration 0009), so their retention is the workers' too. Every rollup family keeps its
-hourly and daily ages. The Timescale edition's retention policy on raw rows (0005) stays
-beside it; the smaller age wins.
+hourly and daily ages; releases expire with the daily age. The Timescale edition's
+retention policy on raw rows (0005) stays beside it; the smaller age wins.
 
 Run it by hand: `python -m services.workers.retention --raw-days 35`.
 """
@@ -36,6 +36,20 @@ RETENTION_DUE = "services.workers.jobs.retention_due"
 DROP_CHUNKS = """
 SELECT count(*) FROM drop_chunks($1::regclass, older_than => now() - make_interval(days => $2))
 """
+# The release comparison's rollup (migration 0016) has no time to drop chunks by: a
+# release goes, its rows and its entry in the releases list, once its last page view is
+# older than the daily rollups' age (past it, the route rollups hold none of it either).
+EXPIRE_RELEASES = """
+WITH expired AS (
+    DELETE FROM releases WHERE last_seen < now() - make_interval(days => $1)
+    RETURNING project_id, name
+), rows AS (
+    DELETE FROM vitals_release_routes r USING expired e
+    WHERE r.project_id = e.project_id AND r.release = e.name
+)
+SELECT count(*) FROM expired
+"""
+RELEASES = "releases"  # the key of expired releases in apply_retention's answer
 
 
 class Retention(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,11 +79,13 @@ async def drop_chunks(connection: Connection, relation: str, days: int) -> int:
 
 
 async def apply_retention(connection: Connection, retention: Retention) -> dict[str, int]:
-    """Chunks dropped per relation."""
-    return {
+    """Chunks dropped per relation, and releases expired (RELEASES)."""
+    dropped = {
         relation: await drop_chunks(connection, relation, days)
         for relation, days in retention.ages().items()
     }
+    dropped[RELEASES] = await connection.fetchval(EXPIRE_RELEASES, retention.daily_days)
+    return dropped
 
 
 def enqueue_if_due(connection: redis.Redis) -> bool:

@@ -6,9 +6,10 @@ a row it replaced takes one away at the old row's. A rollup family is a projecti
 the same delta rows: `vitals_*` keeps the page, `vitals_totals_*` nothing, `vitals_device_*`
 the device, `vitals_route_*` the page's route (as `pages` says now, like the continuous
 aggregate's join), device and release (migration 0013), `vitals_client_*` device, browser
-and country. Buckets are computed by SQL's `time_bucket`. Rows that reach zero are
-deleted: a group with no samples is no row, so a recount of the raw rows gives exactly the
-same table.
+and country. `vitals_release_routes` (migration 0016) keeps release, route and device with
+no time, for the release comparison. Buckets are computed by SQL's `time_bucket`. Rows
+that reach zero are deleted: a group with no samples is no row, so a recount of the raw
+rows gives exactly the same table.
 
 Exactness needs the replaced row's values as they were when the upsert replaced it;
 upsert.py reads them under row locks held until commit.
@@ -91,9 +92,32 @@ def _together(statements: list[str]) -> str:
     return f"{_DELTAS},\n{steps}\nSELECT 1"
 
 
-APPLY = _together([_apply(f, suffix, width) for f in FAMILIES for suffix, width in WIDTHS])
+# The release comparison's rollup (migration 0016): a release's samples per route and
+# device with no time, so one side of a comparison is one range of its key. Page views
+# without a release have no row there.
+RELEASE_KEYS = ("project_id", "release", "metric", "route", "device", "bin", "rating")
+_release_picked = ", ".join(f"d.{k}" for k in RELEASE_KEYS)
+RELEASE_APPLY = f"""
+INSERT INTO vitals_release_routes AS r ({", ".join(RELEASE_KEYS)}, samples)
+SELECT {_release_picked}, sum(d.delta)
+FROM d WHERE d.release <> ''
+GROUP BY {_release_picked}
+HAVING sum(d.delta) <> 0
+ORDER BY {_release_picked}
+ON CONFLICT ({", ".join(RELEASE_KEYS)}) DO UPDATE SET samples = r.samples + excluded.samples
+"""
+RELEASE_DELETE_EMPTY = f"""
+DELETE FROM vitals_release_routes AS r
+USING (SELECT DISTINCT {_release_picked} FROM d WHERE d.delta < 0 AND d.release <> '') AS k
+WHERE {" AND ".join(f"r.{k} = k.{k}" for k in RELEASE_KEYS)} AND r.samples = 0
+"""
+
+APPLY = _together(
+    [_apply(f, suffix, width) for f in FAMILIES for suffix, width in WIDTHS] + [RELEASE_APPLY]
+)
 DELETE_EMPTY = _together(
     [_delete_empty(f, suffix, width) for f in FAMILIES for suffix, width in WIDTHS]
+    + [RELEASE_DELETE_EMPTY]
 )
 
 

@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from services.cli.migrations import migrate
-from tests.query.seeding import ROLLUPS
+from tests.query.seeding import ROLLUP_TABLES
 from tests.support.pglite import PGliteServer
 
 
@@ -38,7 +38,7 @@ async def timescale(
     """The one connection PGlite serves, on a migrated schema emptied before the test."""
     connection = await pglite.connect()
     await connection.execute(
-        f"TRUNCATE projects, ingest_keys, users, user_projects, pages, vitals, {', '.join(ROLLUPS)} RESTART IDENTITY CASCADE"
+        f"TRUNCATE projects, ingest_keys, users, user_projects, pages, vitals, {', '.join(ROLLUP_TABLES)} RESTART IDENTITY CASCADE"
     )
     try:
         yield connection

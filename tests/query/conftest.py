@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 from services.contracts.settings import Settings
 from services.contracts.tokens import mint_token
 from services.query.app import create_app
-from tests.query.seeding import ROLLUPS, Seeder
+from tests.query.seeding import ROLLUP_TABLES, Seeder
 from tests.support.processes import RedisServer
 
 
@@ -51,7 +51,7 @@ def query_settings(settings: Settings, cache_server: RedisServer) -> Settings:
 @pytest.fixture
 async def seed(db: asyncpg.Connection) -> Seeder:
     """Writes test rows; the rollups start empty too."""
-    await db.execute(f"TRUNCATE {', '.join(ROLLUPS)}")
+    await db.execute(f"TRUNCATE {', '.join(ROLLUP_TABLES)}")
     return Seeder(db)
 
 

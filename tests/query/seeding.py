@@ -50,6 +50,9 @@ RECOUNT = (
     """INSERT INTO vitals_route_daily (bucket, project_id, metric, route, device, release, rating, bin, samples)
        SELECT time_bucket('1 day', bucket), project_id, metric, route, device, release, rating, bin, sum(samples)
        FROM vitals_route_hourly GROUP BY 1, 2, 3, 4, 5, 6, 7, 8""",
+    """INSERT INTO vitals_release_routes (project_id, release, metric, route, device, rating, bin, samples)
+       SELECT project_id, release, metric, route, device, rating, bin, sum(samples)
+       FROM vitals_route_hourly WHERE release <> '' GROUP BY 1, 2, 3, 4, 5, 6, 7""",
     """INSERT INTO vitals_client_hourly (bucket, project_id, metric, device, browser, country, rating, bin, samples)
        SELECT time_bucket('1 hour', time), project_id, metric, device, browser, country, rating, bin, count(*)
        FROM vitals GROUP BY 1, 2, 3, 4, 5, 6, 7, 8""",
@@ -63,6 +66,10 @@ ROLLUPS = (
     "vitals_device_hourly", "vitals_device_daily", "vitals_route_hourly", "vitals_route_daily",
     "vitals_client_hourly", "vitals_client_daily",
 )  # fmt: skip
+# The release comparison's rollup (migration 0016): no time column, so no chunks; built
+# from the hourly route rollup above.
+RELEASE_ROLLUP = "vitals_release_routes"
+ROLLUP_TABLES = (*ROLLUPS, RELEASE_ROLLUP)
 
 
 @dataclass
@@ -124,6 +131,6 @@ class Seeder:
 
     async def recount(self) -> None:
         """Rebuild every rollup from the raw rows, into exactly the rows the workers keep."""
-        await self.db.execute(f"TRUNCATE {', '.join(ROLLUPS)}")
+        await self.db.execute(f"TRUNCATE {', '.join(ROLLUP_TABLES)}")
         for statement in RECOUNT:
             await self.db.execute(statement)

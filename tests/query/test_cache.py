@@ -25,7 +25,7 @@ from services.query.cache import CLOSED_TTL_S, OPEN_TTL_S, VERSIONED_TTL_S
 from services.query.singleflight import SingleFlight
 from services.workers import jobs, runtime
 from tests.query.conftest import bearer
-from tests.query.seeding import ROLLUPS, Seeder, Vital
+from tests.query.seeding import ROLLUP_TABLES, Seeder, Vital
 from tests.support.ops import OPS_HEADERS
 from tests.support.processes import RedisServer, ServiceProcess, uvicorn_service
 from tests.workers import factories
@@ -83,7 +83,7 @@ class TestResultCache:
         """After the data is deleted, a repeated closed-range query still answers the cached numbers without a statement."""
         project = await seed_lcp(seed, "shop", [1000.0, 2000.0, 3000.0])
         assert await lcp_count(client, query_settings, project) == 3
-        await db.execute(f"TRUNCATE vitals, {', '.join(ROLLUPS)}")
+        await db.execute(f"TRUNCATE vitals, {', '.join(ROLLUP_TABLES)}")
         before = statements()
         assert await lcp_count(client, query_settings, project) == 3
         assert statements() == before

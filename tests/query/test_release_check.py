@@ -158,7 +158,8 @@ class TestTheEndpoint:
         """`feature/b` cannot be a path segment (%2F is decoded before routing): the
         ?release= forms of the comparison and the check reach it."""
         project = await seed_two_releases(seed)
-        for table in ("vitals_route_hourly", "vitals_route_daily", "releases"):
+        renamed = ("vitals_route_hourly", "vitals_route_daily", "vitals_release_routes", "releases")
+        for table in renamed:
             column = "name" if table == "releases" else "release"
             await seed.db.execute(f"UPDATE {table} SET {column} = 'feature/b' WHERE {column} = 'b'")
         headers = {"Authorization": f"Bearer {await deploy_token(seed.db, project)}"}

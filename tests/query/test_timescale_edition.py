@@ -18,7 +18,7 @@ from services.contracts.metrics import Device, Metric, bin_value
 from services.query.filters import Filters
 from services.query.plan import Interval, plan
 from services.query.reads.histograms import fetch_quantiles
-from tests.query.seeding import ROLLUPS, Seeder, Vital
+from tests.query.seeding import ROLLUP_TABLES, Seeder, Vital
 from tests.query.test_histograms import FAMILY_CASES
 from tests.support.pglite import PGliteServer
 
@@ -42,7 +42,7 @@ async def timescale(pglite_server: PGliteServer) -> AsyncIterator[asyncpg.Connec
     connection = await pglite_server.connect()
     await migrate(connection)
     await connection.execute(
-        f"TRUNCATE projects, pages, vitals, {', '.join(ROLLUPS)} RESTART IDENTITY CASCADE"
+        f"TRUNCATE projects, pages, vitals, {', '.join(ROLLUP_TABLES)} RESTART IDENTITY CASCADE"
     )
     try:
         yield connection

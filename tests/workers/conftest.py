@@ -53,6 +53,16 @@ FROM vitals v JOIN pages p ON p.id = v.page_id
 GROUP BY 1, 2, 3, {keys} v.rating, v.bin
 """
 FAMILY_ROWS = "SELECT bucket, project_id, metric, {keys} rating, bin, samples FROM {table}"
+# The release comparison's rollup (0016): page views that name a release, with no time.
+RELEASE_RECOUNT = """
+SELECT v.project_id, v.release, v.metric, p.route, v.device, v.bin, v.rating, count(*)
+FROM vitals v JOIN pages p ON p.id = v.page_id
+WHERE v.release IS NOT NULL
+GROUP BY 1, 2, 3, 4, 5, 6, 7
+"""
+RELEASE_ROWS = """
+SELECT project_id, release, metric, route, device, bin, rating, samples FROM vitals_release_routes
+"""
 
 
 async def assert_rollups_exact(db: asyncpg.Connection) -> None:
@@ -72,3 +82,5 @@ async def assert_rollups_exact(db: asyncpg.Connection) -> None:
                 tuple(r) for r in await db.fetch(FAMILY_ROWS.format(keys=table_keys, table=table))
             }
             assert held == expected, table
+    expected = {tuple(r) for r in await db.fetch(RELEASE_RECOUNT)}
+    assert {tuple(r) for r in await db.fetch(RELEASE_ROWS)} == expected, "vitals_release_routes"

@@ -12,7 +12,13 @@ from services.contracts.redis_client import sync_redis
 from services.contracts.settings import Settings
 from services.workers.batches import process_batch
 from services.workers.projects import ProjectDirectory
-from services.workers.retention import RETENTION_DUE, Retention, apply_retention, enqueue_if_due
+from services.workers.retention import (
+    RELEASES,
+    RETENTION_DUE,
+    Retention,
+    apply_retention,
+    enqueue_if_due,
+)
 from tests.query.seeding import ROLLUPS
 from tests.workers.factories import accepted, batch, beacon, create_project, now_ms, report
 
@@ -31,6 +37,13 @@ async def samples_per_rollup(db: asyncpg.Connection) -> dict[str, int]:
     return {
         name: await db.fetchval(f"SELECT coalesce(sum(samples), 0) FROM {name}") for name in ROLLUPS
     }
+
+
+async def release_names(db: asyncpg.Connection) -> tuple[list[str], list[str]]:
+    """The releases list's names, and the release rollup's."""
+    listed = await db.fetch("SELECT name FROM releases ORDER BY 1")
+    rolled = await db.fetch("SELECT DISTINCT release FROM vitals_release_routes ORDER BY 1")
+    return [r[0] for r in listed], [r[0] for r in rolled]
 
 
 class TestApplyRetention:
@@ -75,8 +88,32 @@ class TestApplyRetention:
             batch(accepted(project, beacon(report("CLS", 0.1)))),
         )
         dropped = await apply_retention(db, Retention.from_settings(settings))
-        assert dropped == {name: 0 for name in ("vitals", *ROLLUPS)}
+        assert dropped == {name: 0 for name in ("vitals", *ROLLUPS, RELEASES)}
         assert await counts(db) == (1, 1, 1)
+
+    async def test_a_release_past_the_daily_age_expires_with_its_rollup_rows(
+        self, pool: asyncpg.Pool, db: asyncpg.Connection
+    ) -> None:
+        """The release rollup has no chunks: a release last seen 60 days ago leaves it and the releases list at a daily age of 30 days; one seen today stays."""
+        project = await create_project(db)
+        old, recent = now_ms() - 60 * DAY_MS, now_ms() - 60_000
+        b = batch(
+            accepted(
+                project,
+                beacon(report("LCP", 1000), time_origin=old, release="v1"),
+                received_at=old + 5_000,
+            ),
+            accepted(
+                project,
+                beacon(report("LCP", 1000), time_origin=recent, release="v2"),
+                received_at=recent + 5_000,
+            ),
+        )
+        await process_batch(pool, ProjectDirectory(), b)
+        assert await release_names(db) == (["v1", "v2"], ["v1", "v2"])
+        dropped = await apply_retention(db, Retention(raw_days=35, hourly_days=40, daily_days=30))
+        assert dropped[RELEASES] == 1
+        assert await release_names(db) == (["v2"], ["v2"])
 
 
 class TestScheduling:

@@ -15,7 +15,7 @@ from services.contracts.settings import Settings
 from services.workers.batches import process_batch
 from services.workers.projects import ProjectDirectory
 from services.workers.retention import Retention, apply_retention
-from tests.query.seeding import ROLLUPS
+from tests.query.seeding import ROLLUP_TABLES, ROLLUPS
 from tests.support.pglite import PGliteServer
 from tests.workers.conftest import assert_rollups_exact
 from tests.workers.factories import accepted, batch, beacon, now_ms, page_view, report
@@ -44,7 +44,7 @@ async def timescale_pool(pglite: PGliteServer, settings: Settings) -> AsyncItera
     async with pool.acquire() as connection:
         await migrate(connection)  # type: ignore[arg-type]
         await connection.execute(
-            f"TRUNCATE projects, pages, vitals, {', '.join(ROLLUPS)} RESTART IDENTITY CASCADE"
+            f"TRUNCATE projects, pages, vitals, {', '.join(ROLLUP_TABLES)} RESTART IDENTITY CASCADE"
         )
         await connection.execute("INSERT INTO projects (slug, name) VALUES ('shop', 'shop')")
     try:

@@ -1,14 +1,14 @@
 """The SQL of the releases views: the `releases` table, and a side of a comparison as bin
-counts per (metric, device, route) from the route rollups, which carry the release
-(migration 0013)."""
+counts per group: a release's from the release rollup (migration 0016), a time window's
+from the route rollups."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-import asyncpg
 import msgspec
 
+from services.contracts.metrics import Rating
 from services.query.plan import DAY, HOUR, ROUTES, Interval, plan
 from services.query.reads.histograms import Db
 from services.query.timerange import ceil_to, floor_to
@@ -46,22 +46,40 @@ WHERE project_id = $1 AND metric = ANY($2::smallint[]) AND release = ANY($3::tex
   AND bucket >= $4 AND bucket < $5
 GROUP BY release, metric
 """
-# One side's bins. Each interval drives its own range scan of the primary key, which leads
-# with (project, metric, bucket); the release, when given, is filtered inside it.
-_SIDE_BRANCH = """
-    SELECT r.metric, r.device, r.route, r.bin, r.rating, r.samples
+# A release's own samples: one range of the release rollup's key (migration 0016), summed
+# over all its time already.
+_RELEASE_SOURCE = """
+    SELECT metric, route, device, bin, rating, samples FROM vitals_release_routes
+    WHERE project_id = $1 AND release = $3 AND metric = ANY($2::smallint[])"""
+# All page views in a window: each interval drives its own range scan of a route rollup's
+# primary key, which leads with (project, metric, bucket).
+_WINDOW_BRANCH = """
+    SELECT r.metric, r.route, r.device, r.bin, r.rating, r.samples
     FROM unnest(${lo}::timestamptz[], ${hi}::timestamptz[]) AS w (lo, hi)
     CROSS JOIN LATERAL (
         SELECT * FROM {relation} AS r
         WHERE r.project_id = $1 AND r.metric = ANY($2::smallint[])
-          AND r.bucket >= w.lo AND r.bucket < w.hi{release}
+          AND r.bucket >= w.lo AND r.bucket < w.hi
         OFFSET 0
     ) AS r"""
-_SIDE = """
-SELECT metric, device, route, bin, rating, sum(samples)::bigint AS samples
-FROM ({branches}
-) AS s
-GROUP BY metric, device, route, bin, rating
+# A side's samples per bin in the four groups a comparison and a budget read: per metric,
+# per (metric, device), per (metric, route) and per (metric, route, device); NULL route or
+# device is "all of them". Summed here, so Python gets a few hundred rows of arrays instead
+# of one row per bin (tens of thousands on a month of data, which cost more to decode and
+# group than the statistics).
+_GROUPED = f"""
+SELECT metric, route, device, array_agg(bin ORDER BY bin) AS bins,
+       array_agg(samples ORDER BY bin) AS counts, coalesce(sum(good), 0)::bigint AS good
+FROM (
+    SELECT metric, route, device, bin, sum(samples)::bigint AS samples,
+           sum(samples) FILTER (WHERE rating = {int(Rating.GOOD)}) AS good
+    FROM ({{source}}
+    ) AS s
+    GROUP BY GROUPING SETS (
+        (metric, bin), (metric, device, bin), (metric, route, bin), (metric, route, device, bin)
+    )
+) AS per_bin
+GROUP BY metric, route, device
 """
 
 
@@ -78,13 +96,15 @@ class Deploy(msgspec.Struct, frozen=True):
     description: str | None
 
 
-class BinCount(msgspec.Struct, frozen=True, gc=False):
+class GroupBins(msgspec.Struct, frozen=True, gc=False):
+    """One group's samples: bins ascending, the count in each, and how many rated good."""
+
     metric: int
-    device: int
-    route: str
-    bin: int
-    rating: int
-    samples: int
+    route: str | None  # None: every route
+    device: int | None  # None: every device
+    bins: list[int]
+    counts: list[int]
+    good: int
 
 
 async def releases(db: Db, project_id: int, limit: int) -> list[Release]:
@@ -121,37 +141,34 @@ async def samples_per_metric(
     return {(row["release"], row["metric"]): row["samples"] for row in rows}
 
 
-async def side_bins(
-    db: Db, project_id: int, metrics: list[int], window: Interval, release: str | None
-) -> list[BinCount]:
-    """Bin counts of a release's page views (read from whole days: the release filter
-    already bounds them), or, with `release` None, of all page views in `window` (whole
-    hours of it: daily rows for the whole days, hourly rows for the hours at its edges)."""
+async def release_groups(
+    db: Db, project_id: int, metrics: list[int], release: str
+) -> list[GroupBins]:
+    """Every page view that named `release`, grouped (_GROUPED)."""
+    statement = _GROUPED.format(source=_RELEASE_SOURCE)
+    return [GroupBins(*row) for row in await db.fetch(statement, project_id, metrics, release)]
+
+
+async def window_groups(
+    db: Db, project_id: int, metrics: list[int], window: Interval
+) -> list[GroupBins]:
+    """Every page view in `window` (whole hours of it: daily rows for the whole days,
+    hourly rows for the hours at its edges), grouped (_GROUPED)."""
+    hours = Interval(floor_to(window.start, HOUR), ceil_to(window.end, HOUR))
+    query_plan = plan([hours], frozenset({"route", "device"}))
     params: list[object] = [project_id, metrics]
-    parts: list[tuple[str, tuple[Interval, ...]]]
-    if release is not None:
-        days = Interval(floor_to(window.start, DAY), ceil_to(window.end, DAY))
-        parts = [(ROUTES.daily, (days,))]
-    else:
-        hours = Interval(floor_to(window.start, HOUR), ceil_to(window.end, HOUR))
-        query_plan = plan([hours], frozenset({"route", "device"}))
-        parts = [(ROUTES.daily, query_plan.daily), (ROUTES.hourly, query_plan.hourly)]
-    release_clause = ""
-    if release is not None:
-        params.append(release)
-        release_clause = f"\n          AND r.release = ${len(params)}"
     branches = []
-    for relation, intervals in parts:
+    for relation, intervals in (
+        (ROUTES.daily, query_plan.daily),
+        (ROUTES.hourly, query_plan.hourly),
+    ):
         if not intervals:
             continue
         params += [[i.start for i in intervals], [i.end for i in intervals]]
         branches.append(
-            _SIDE_BRANCH.format(
-                lo=len(params) - 1, hi=len(params), relation=relation, release=release_clause
-            )
+            _WINDOW_BRANCH.format(lo=len(params) - 1, hi=len(params), relation=relation)
         )
     if not branches:
         return []
-    statement = _SIDE.format(branches="\n    UNION ALL".join(branches))
-    rows: list[asyncpg.Record] = await db.fetch(statement, *params)
-    return [BinCount(*row) for row in rows]
+    statement = _GROUPED.format(source="\n    UNION ALL".join(branches))
+    return [GroupBins(*row) for row in await db.fetch(statement, *params)]
