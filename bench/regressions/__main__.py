@@ -46,7 +46,7 @@ def sample(rng: np.random.Generator, metric: Metric, n: int, factor: float) -> S
         values = np.where(rng.random(n) < CLS_ZERO_SHARE, 0.0, values)
     bins, counts = np.unique(bins_of(metric, values), return_counts=True)
     good = int(np.count_nonzero(ratings_of(metric, values) == Rating.GOOD))
-    return Side(tuple(zip(bins.tolist(), counts.tolist(), strict=True)), good)
+    return Side(tuple(bins.tolist()), tuple(counts.tolist()), good)
 
 
 def wilson(hits: int, trials: int) -> tuple[float, float]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import asyncpg
 import msgspec
 from litestar import Request, post
 from litestar.connection import ASGIConnection
@@ -23,14 +24,13 @@ from services.query.auth import SECURITY, authorize_project
 from services.query.budgets import judge
 from services.query.errors import check_project_id, forbidden_project, invalid_token
 from services.query.openapi import VIEW_ERRORS
-from services.query.reads.histograms import Db
 from services.query.releases import check_name, compare_with_bins
 
 MAX_BODY_BYTES = 64 * 1024
 
 
 async def check_release(
-    db: Db, project_id: int, release: str, budgets: Budgets, baseline: str | None = None
+    db: asyncpg.Pool, project_id: int, release: str, budgets: Budgets, baseline: str | None = None
 ) -> CheckResult:
     """What `vitals check` prints and the endpoint answers."""
     comparison, own = await compare_with_bins(db, project_id, release, baseline)

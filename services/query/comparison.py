@@ -8,10 +8,12 @@ they are tested at 5 % each (services/query/significance.py). Routes come regres
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 import msgspec
+import numpy as np
 
 from services.contracts.metrics import DEVICE_NAMES, Device, Metric
 from services.query.reads.releases import GroupBins
@@ -37,17 +39,54 @@ class MetricComparison(msgspec.Struct, frozen=True):
 # A side's groups, keyed (metric,), (metric, device) or (metric, route, device or -1 for
 # all of the route's devices); a group nobody sent is no key.
 Groups = dict[tuple[Any, ...], Side]
-EMPTY = Side((), 0)
+EMPTY = Side((), (), 0)
 
 
-def grouped(rows: Iterable[GroupBins]) -> Groups:
+def grouped(rows: Sequence[GroupBins]) -> Groups:
+    """Each (metric, route, device) of the rows, and the wider groups they make up: per
+    metric, per (metric, device) and per (metric, route). Summed as one matrix of samples
+    (group × distinct bin) with numpy: a month's release holds ~70,000 bin counts, which
+    dict arithmetic in Python took ~100 ms to add up four ways."""
+    if not rows:
+        return {}
+    sizes = np.fromiter((len(r.bins) for r in rows), dtype=np.int64, count=len(rows))
+    bins = np.fromiter(chain.from_iterable(r.bins for r in rows), np.int64, int(sizes.sum()))
+    counts = np.fromiter(chain.from_iterable(r.counts for r in rows), np.int64, len(bins))
+    distinct, column = np.unique(bins, return_inverse=True)
+    keys: list[tuple[Any, ...]] = []
+    index: dict[tuple[Any, ...], int] = {}
+    good: list[int] = []
+    # Every leaf adds to four groups: itself and the three wider ones.
+    member_of = np.empty((len(rows), 4), dtype=np.int64)
+    for leaf, row in enumerate(rows):
+        for slot, key in enumerate(
+            ((row.metric, row.route, row.device), (row.metric, row.route, -1),
+             (row.metric, row.device), (row.metric,))
+        ):  # fmt: skip
+            at = index.get(key)
+            if at is None:
+                at = index[key] = len(keys)
+                keys.append(key)
+                good.append(0)
+            good[at] += row.good
+            member_of[leaf, slot] = at
+    width = len(distinct)
+    leaf_of_entry = np.repeat(np.arange(len(rows)), sizes)
+    cells = member_of[leaf_of_entry] * width + column[:, None]
+    matrix = np.bincount(
+        cells.ravel(), weights=np.repeat(counts, 4), minlength=len(keys) * width
+    ).reshape(len(keys), width)
+    # The nonzero cells, row by row: each group's bins ascending, converted in one go.
+    group_of, cell = np.nonzero(matrix)
+    held_bins = distinct[cell].tolist()
+    held_counts = matrix[group_of, cell].astype(np.int64).tolist()
+    ends = np.searchsorted(group_of, np.arange(1, len(keys) + 1)).tolist()
     groups: Groups = {}
-    for row in rows:
-        if row.route is None:
-            key: tuple[Any, ...] = (row.metric,) if row.device is None else (row.metric, row.device)
-        else:
-            key = (row.metric, row.route, -1 if row.device is None else row.device)
-        groups[key] = Side(tuple(zip(row.bins, row.counts, strict=True)), row.good)
+    start = 0
+    for at, key in enumerate(keys):
+        end = ends[at]
+        groups[key] = Side(tuple(held_bins[start:end]), tuple(held_counts[start:end]), good[at])
+        start = end
     return groups
 
 

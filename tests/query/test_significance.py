@@ -27,7 +27,7 @@ from services.query.significance import (
 def side(metric: Metric, values: list[float]) -> Side:
     counts = collections.Counter(bin_of(metric, v) for v in values)
     good = sum(1 for v in values if rating(metric, v) is Rating.GOOD)
-    return Side(tuple(sorted(counts.items())), good)
+    return Side.of(counts, good)
 
 
 def spread(median: float, n: int, factor: float = 1.0) -> list[float]:
@@ -78,7 +78,7 @@ class TestCompare:
     def test_a_p75_inside_a_bin_is_interpolated_on_the_log_scale(self) -> None:
         """100 samples in bin 300 and 100 in bin 301: the 150th is halfway through bin 301's,
         so the p75 is γ^300.5 (not the bin's midpoint or an edge)."""
-        result = compare(Metric.LCP, Side(((300, 100), (301, 100)), 0), Side(((300, 200),), 0))
+        result = compare(Metric.LCP, Side((300, 301), (100, 100), 0), Side((300,), (200,), 0))
         assert result.release.p75 == pytest.approx(GAMMA**300.5, rel=1e-12)
         assert result.baseline.p75 == pytest.approx(GAMMA**299.75, rel=1e-12)
 
@@ -114,7 +114,7 @@ class TestCompare:
         assert result.verdict == "insufficient_data"
         assert result.release.count == MIN_SAMPLES - 1
         assert result.change.p75_relative is not None
-        empty = compare(Metric.LCP, Side((), 0), many)
+        empty = compare(Metric.LCP, Side((), (), 0), many)
         assert empty.verdict == "insufficient_data"
         assert empty.release.p75 is None and empty.change.p_value is None
 
