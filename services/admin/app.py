@@ -1,5 +1,6 @@
-"""The admin service: writes made by people and CI jobs (deploy markers so far), with its
-own database login (settings.admin_url), which may write only what these endpoints need."""
+"""The admin service: writes made by people and CI jobs (deploy markers; alert rules and
+destinations), with its own database login (settings.admin_url), which may write only what
+these endpoints need."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 
+from services.admin.alert_rules import RULE_HANDLERS
 from services.admin.deploys import record_deploy_view
+from services.admin.destinations import DESTINATION_HANDLERS
 from services.contracts.bodies import JsonBodyRequest
 from services.contracts.database import create_pool, ping
 from services.contracts.errors import EXCEPTION_HANDLERS
+from services.contracts.generations import TokenGenerations
 from services.contracts.health import CHECK_TIMEOUT_S, Check, health_router
 from services.contracts.logging import configure_logging
 from services.contracts.ops import ops_token
@@ -46,12 +50,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await app.state.db.close()
 
     return Litestar(
-        route_handlers=[health_router(READINESS), record_deploy_view],
+        route_handlers=[
+            health_router(READINESS),
+            record_deploy_view,
+            *RULE_HANDLERS,
+            *DESTINATION_HANDLERS,
+        ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[bind_request_id],
         before_send=[send_request_id],
         request_class=JsonBodyRequest,
         openapi_config=OpenAPIConfig(title="Vitals admin API", version="1"),
-        state=State({"settings": settings}),
+        state=State(
+            {"settings": settings, "generations": TokenGenerations(settings.token_check_ttl_s)}
+        ),
     )

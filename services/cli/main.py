@@ -1,5 +1,5 @@
 """`vitals`: the operator's command line (migrations, projects, keys, users, tokens,
-deploys)."""
+deploys, alerts)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,23 @@ import asyncpg
 import msgspec
 import redis
 
-from services.cli import catalog, check, demo, deploy_tokens, deploys, jobs, supervisor, users
+from services.cli import (
+    alerts,
+    catalog,
+    check,
+    demo,
+    deploy_tokens,
+    deploys,
+    jobs,
+    supervisor,
+    users,
+)  # fmt: skip
 from services.cli.migrations import MigrationError, migrate
 from services.cli.roles import set_login_passwords
 from services.contracts import key_registry as registry
 from services.contracts.redis_client import async_redis
 from services.contracts.settings import Settings, SettingsError
-from services.contracts.tokens import check_lifetime, mint_token
+from services.contracts.tokens import ROLES, check_lifetime, mint_token
 
 Command = Callable[[Settings, argparse.Namespace], Awaitable[None]]
 # Quoted: argparse's action class is generic only to type checkers.
@@ -159,8 +169,15 @@ async def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
         project_ids = [(await catalog.get_project(connection, p)).id for p in args.project]
     finally:
         await connection.close()
+    roles = dict.fromkeys(project_ids, args.role)
     print(
-        mint_token(settings, subject=args.subject, projects=project_ids, lifetime_s=args.lifetime)
+        mint_token(
+            settings,
+            subject=args.subject,
+            projects=project_ids,
+            lifetime_s=args.lifetime,
+            roles=roles,
+        )
     )
 
 
@@ -268,21 +285,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     add("sync", cmd_keys_sync, "rebuild the Redis key registry from the database", keys)
 
-    user = sub.add_parser("user", help="dashboard users").add_subparsers(title="user commands")
-    user_create = add("create", users.cmd_user_create, "create a user or reset a password", user)
-    user_create.add_argument("email")
-    user_create.add_argument("--password", help="prompted for when omitted")
-    user_create.add_argument(
-        "--project", action="append", default=[], help="project the user may see (repeat)"
-    )
-    password = add("password", users.cmd_user_password, "change a password, ending tokens", user)
-    password.add_argument("email")
-    password.add_argument("--password", help="prompted for when omitted")
-    revoke = add("revoke", users.cmd_user_revoke, "end every token issued to a user so far", user)
-    revoke.add_argument("email")
-
+    users.register(sub)
     deploys.register(sub)
     deploy_tokens.register(sub)
+    alerts.register(sub)
     check.register(sub)
     failed_jobs = sub.add_parser("jobs", help="the beacon queue's failed jobs").add_subparsers(
         title="jobs commands"
@@ -301,6 +307,11 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds, at most VITALS_JWT_MAX_LIFETIME_S (86400 by default)",
     )
     token.add_argument("--subject", default="cli")
+    token.add_argument(
+        "--role", choices=ROLES, default="viewer",
+        help="in every project named; admin may change alert rules (the token cannot be"
+        " revoked alone: keep --lifetime short)",
+    )  # fmt: skip
     _add_running_commands(add)
     return parser
 

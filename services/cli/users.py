@@ -1,21 +1,43 @@
-"""`vitals user create|password|revoke`: dashboard users, their passwords and their tokens.
+"""`vitals user create|grant|password|revoke`: dashboard users, their passwords, their
+projects with a role in each (admin or viewer), and their tokens.
 
 Changing a password (`create` for an existing email, or `password`) and `revoke` bump
 the user's token generation, so every token issued before stops working within
-VITALS_TOKEN_CHECK_TTL_S seconds, in the query service and on live Socket.IO feeds.
+VITALS_TOKEN_CHECK_TTL_S seconds, in the query service, the admin service and on live
+Socket.IO feeds. `grant` bumps it too when it takes admin away, since tokens carry roles.
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+from typing import Any
 
+import asyncpg
 from argon2 import PasswordHasher
 
 from services.cli import catalog
 from services.contracts.settings import Settings
+from services.contracts.tokens import ROLES
 
 MIN_PASSWORD_LENGTH = 8
+# Grants (a new one, or a changed role) and whether any was an admin made a viewer.
+GRANT_ROLE = """
+WITH wanted AS (
+    SELECT u.id AS user_id, p AS project_id FROM users AS u, unnest($2::int[]) AS p
+    WHERE u.email = $1
+), before AS (
+    SELECT up.project_id, up.role FROM user_projects AS up JOIN wanted USING (user_id, project_id)
+), granted AS (
+    INSERT INTO user_projects (user_id, project_id, role)
+    SELECT user_id, project_id, $3 FROM wanted
+    ON CONFLICT (user_id, project_id) DO UPDATE SET role = excluded.role
+    RETURNING user_id
+)
+SELECT (SELECT count(*) FROM granted) AS granted,
+       EXISTS (SELECT FROM before WHERE role = 'admin' AND $3 <> 'admin') AS demoted
+"""
+REVOKE_TOKENS = "UPDATE users SET token_generation = token_generation + 1 WHERE email = $1"
 
 
 def _new_password_hash(given: str | None) -> str:
@@ -25,15 +47,41 @@ def _new_password_hash(given: str | None) -> str:
     return PasswordHasher().hash(password)
 
 
+async def grant_role(
+    connection: asyncpg.Connection, email: str, project_ids: list[int], role: str
+) -> None:
+    """Grant the projects with `role`; taking admin away ends the user's tokens."""
+    async with connection.transaction():
+        row = await connection.fetchrow(GRANT_ROLE, email, project_ids, role)
+        assert row is not None  # an aggregate row
+        if row["granted"] != len(set(project_ids)):
+            raise catalog.CatalogError(f"no user {email!r}")
+        if row["demoted"]:
+            await connection.execute(REVOKE_TOKENS, email)
+
+
 async def cmd_user_create(settings: Settings, args: argparse.Namespace) -> None:
     password_hash = _new_password_hash(args.password)
     connection = await catalog.connect(settings)
     try:
         project_ids = [(await catalog.get_project(connection, p)).id for p in args.project]
-        user_id = await catalog.upsert_user(connection, args.email, password_hash, project_ids)
+        async with connection.transaction():
+            user_id = await catalog.upsert_user(connection, args.email, password_hash, project_ids)
+            if args.role is not None:  # otherwise: new grants are viewers, others unchanged
+                await grant_role(connection, args.email, project_ids, args.role)
     finally:
         await connection.close()
     print(f"user {user_id} ({args.email}) may see projects {project_ids}")
+
+
+async def cmd_user_grant(settings: Settings, args: argparse.Namespace) -> None:
+    connection = await catalog.connect(settings)
+    try:
+        project_ids = [(await catalog.get_project(connection, p)).id for p in args.project]
+        await grant_role(connection, args.email, project_ids, args.role)
+    finally:
+        await connection.close()
+    print(f"{args.email} is {args.role} of projects {sorted(set(project_ids))}")
 
 
 async def cmd_user_password(settings: Settings, args: argparse.Namespace) -> None:
@@ -53,3 +101,30 @@ async def cmd_user_revoke(settings: Settings, args: argparse.Namespace) -> None:
     finally:
         await connection.close()
     print(f"every token issued to {args.email} so far is revoked")
+
+
+def register(commands: Any) -> None:
+    """`vitals user …` on the main parser's subcommands (argparse's private action type)."""
+    user = commands.add_parser("user", help="dashboard users").add_subparsers(title="user commands")
+    create = user.add_parser("create", help="create a user or reset a password")
+    create.set_defaults(command=cmd_user_create)
+    create.add_argument("email")
+    create.add_argument("--password", help="prompted for when omitted")
+    create.add_argument(
+        "--project", action="append", default=[], help="project the user may see (repeat)"
+    )
+    create.add_argument(
+        "--role", choices=ROLES, help="in those projects; default: viewer for new grants"
+    )
+    grant = user.add_parser("grant", help="give a user projects, as admin or viewer")
+    grant.set_defaults(command=cmd_user_grant)
+    grant.add_argument("email")
+    grant.add_argument("--project", action="append", required=True, help="slug or id (repeat)")
+    grant.add_argument("--role", choices=ROLES, required=True)
+    password = user.add_parser("password", help="change a password, ending tokens")
+    password.set_defaults(command=cmd_user_password)
+    password.add_argument("email")
+    password.add_argument("--password", help="prompted for when omitted")
+    revoke = user.add_parser("revoke", help="end every token issued to a user so far")
+    revoke.set_defaults(command=cmd_user_revoke)
+    revoke.add_argument("email")

@@ -118,6 +118,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     realtime_cors_origins: tuple[str, ...] = ()
 
+    # Alert webhooks may go to loopback, private and link-local addresses (a receiver on
+    # the same host or network, the tests' own). Off: a destination is a request our
+    # servers make to an address a user chose, which must not reach the services beside
+    # ours (services/contracts/alerts.py).
+    alerts_allow_private_destinations: bool = False
+
     # Bearer token for every service's operational endpoints (/metrics, /ready's reasons):
     # they reveal site-wide traffic and the setup, and ingest's listener is public. Unset,
     # /metrics answers 404 and /ready only its status (services/contracts/ops.py).

@@ -7,12 +7,19 @@ generation, which ends every token minted before (`services/contracts/generation
 does that check). A token from `vitals token --project` names no user, so nothing can
 revoke it one by one; like every token it is bounded by `jwt_max_lifetime_s`, and
 rotating VITALS_JWT_SECRET ends them all.
+
+Roles: `roles` maps each granted project (its id, as a JSON object key) to the user's
+role there, `admin` or `viewer` (user_projects.role). A project the token grants but
+`roles` does not name is `viewer`'s: tokens minted before roles existed read, never write.
+Demoting a user bumps their token generation (`vitals user grant`), so an admin claim
+ends with the role.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Literal
 
 import jwt
 import msgspec
@@ -26,6 +33,8 @@ ALGORITHM = "HS256"
 IAT_SKEW_S = 30
 # users.id and users.token_generation are PostgreSQL integers: a larger claim is no user.
 PgInt = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
+Role = Literal["admin", "viewer"]
+ROLES: tuple[Role, ...] = ("admin", "viewer")
 
 
 class TokenError(Exception):
@@ -39,9 +48,19 @@ class Claims(msgspec.Struct, frozen=True, kw_only=True):
     iat: int
     uid: PgInt | None = None  # None: a project token from `vitals token`, not a user's
     gen: PgInt | None = None
+    roles: dict[str, Role] = msgspec.field(default_factory=dict)  # {"<project id>": role}
 
     def grants(self, project_id: int) -> bool:
         return project_id in self.projects
+
+    def role(self, project_id: int) -> Role | None:
+        """The holder's role in the project; None when the token does not grant it."""
+        if not self.grants(project_id):
+            return None
+        return self.roles.get(str(project_id), "viewer")
+
+    def administers(self, project_id: int) -> bool:
+        return self.role(project_id) == "admin"
 
 
 def check_lifetime(settings: Settings, lifetime_s: int) -> None:
@@ -60,9 +79,14 @@ def mint_token(
     projects: list[int],
     lifetime_s: int,
     user: tuple[int, int] | None = None,
+    roles: Mapping[int, Role] | None = None,
 ) -> str:
-    """`user` is (id, token generation) for a user's token; None for a project token."""
+    """`user` is (id, token generation) for a user's token; None for a project token.
+    `roles`: the role per project (a project left out is `viewer`)."""
     check_lifetime(settings, lifetime_s)
+    roles = roles or {}
+    if not set(roles) <= set(projects) or not set(roles.values()) <= set(ROLES):
+        raise ValueError("roles name only granted projects, as admin or viewer")
     now = int(time.time())
     payload: dict[str, object] = {
         "sub": subject,
@@ -74,6 +98,8 @@ def mint_token(
     }
     if user is not None:
         payload["uid"], payload["gen"] = user
+    if roles:
+        payload["roles"] = {str(p): roles[p] for p in sorted(roles)}
     return jwt.encode(payload, settings.require_jwt_secret(), algorithm=ALGORITHM)
 
 
@@ -110,3 +136,5 @@ def _check_bounds(settings: Settings, claims: Claims, now: float) -> None:
         raise TokenError(f"the token is older than the maximum lifetime of {cap} s")
     if (claims.uid is None) != (claims.gen is None):
         raise TokenError("a user's token carries both uid and gen")
+    if not set(claims.roles) <= {str(p) for p in claims.projects}:
+        raise TokenError("the token's roles name a project it does not grant")
