@@ -6,7 +6,9 @@ instead of finding duplicates. Time origins are spread over the five minutes bef
 run (beacons go out on `visibilitychange`, seconds to minutes after the page loaded), all
 inside ingest's accepted window. A few dozen variants spread the values over real bins
 and ratings, the URLs over several pages and the user agents over devices and browsers,
-so the rollups see many groups per batch, not one.
+so the rollups see many groups per batch, not one. Every page view names a release, as
+on a site that sets the SDK's `release`, so the release rollup (migration 0016) costs what
+it costs there: the run's own, and one variant in eight the one before it (a rollout).
 
 Requests are rendered once per variant; `request(seq)` is one bytes %-format, cheap
 enough for a generator that must not steal the server's CPU.
@@ -88,6 +90,7 @@ def _render(
     beacon["timeOrigin"] = _TIME
     beacon["url"] = f"{ORIGIN}/products/{10_000 + variant % PAGES}?ref=home"
     beacon["navigationId"] = f"nav-{run}-{_SEQ}"
+    beacon["release"] = f"{run}-previous" if variant % 8 == 0 else run
     for index, report in enumerate(beacon["reports"]):
         # Lognormal spread around the golden value: most near it, a tail of poor ones.
         value = report["value"] * rng.lognormvariate(0, 0.5)

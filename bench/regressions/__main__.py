@@ -32,7 +32,7 @@ import numpy as np
 from bench.query.dataset import CLS_ZERO_SHARE, SHAPES, bins_of, ratings_of
 from bench.regressions.limit import population
 from services.contracts.metrics import RATING_NAMES, Metric, Rating, rating
-from services.query.significance import Side, Z, compare
+from services.contracts.significance import Side, Z, compare
 
 PAGE_VIEWS = 1_000  # a side
 REGRESSION = 1.10

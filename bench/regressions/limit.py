@@ -19,7 +19,7 @@ import msgspec
 
 from bench.query.dataset import CLS_ZERO_SHARE, SHAPES
 from services.contracts.metrics import SPECS, Metric
-from services.query.significance import Q, Z
+from services.contracts.significance import Q, Z
 
 NORMAL = NormalDist()
 

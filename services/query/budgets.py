@@ -19,9 +19,9 @@ from services.contracts.budgets import (
     Status,
 )
 from services.contracts.metrics import DEVICE_NAMES, Metric
-from services.query.comparison import Groups, MetricComparison
+from services.contracts.release_comparison import Groups, MetricComparison
+from services.contracts.significance import MIN_SAMPLES, Comparison, SideSummary, summarize
 from services.query.releases import ReleaseComparison
-from services.query.significance import MIN_SAMPLES, Comparison, SideSummary, summarize
 
 DEVICE_IDS = {name: int(device) for device, name in DEVICE_NAMES.items()}
 

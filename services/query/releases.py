@@ -1,7 +1,7 @@
 """The releases views: the releases a project's page views named, its deploy markers,
 and a release compared with the one before it (or a named release, or a time window),
-read from the release rollup (a window from the route rollups; comparison.py computes it,
-significance.py says how).
+read from the release rollup (a window from the route rollups; contracts'
+release_comparison.py computes it, significance.py says how).
 """
 
 from __future__ import annotations
@@ -18,10 +18,17 @@ from litestar.params import FromPath, QueryParameter
 
 from services.contracts.database_errors import guarded
 from services.contracts.errors import ApiError
+from services.contracts.release_comparison import (
+    METRICS,
+    Groups,
+    MetricComparison,
+    compare_sides,
+    grouped,
+    release_groups,
+)
 from services.contracts.releases import LAST_SEEN_SLACK
 from services.contracts.wire import MAX_RELEASE
 from services.query.answers import json_response
-from services.query.comparison import METRICS, Groups, MetricComparison, compare_sides, grouped
 from services.query.errors import invalid_parameter
 from services.query.openapi import VIEW_ERRORS
 from services.query.plan import Interval
@@ -238,11 +245,6 @@ async def _baseline_groups(db: Db, project_id: int, baseline: Baseline) -> Group
         return await release_groups(db, project_id, baseline.release)
     window = Interval(baseline.start, baseline.end)
     return grouped(await reads.window_groups(db, project_id, METRIC_IDS, window))
-
-
-async def release_groups(db: Db, project_id: int, name: str) -> Groups:
-    """The samples of every page view that named release `name`, per group."""
-    return grouped(await reads.release_groups(db, project_id, METRIC_IDS, name))
 
 
 def check_name(parameter: str, name: str) -> None:

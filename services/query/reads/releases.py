@@ -1,6 +1,6 @@
 """The SQL of the releases views: the `releases` table, and a side of a comparison as bin
-counts per group: a release's from the release rollup (migration 0016), a time window's
-from the route rollups."""
+counts per group of a time window, from the route rollups (a release's come from the
+release rollup: contracts/release_comparison.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 
 import msgspec
 
-from services.contracts.metrics import Rating
+from services.contracts.release_comparison import GROUPED, GroupBins
 from services.query.plan import DAY, HOUR, ROUTES, Interval, plan
 from services.query.reads.histograms import Db
 from services.query.timerange import ceil_to, floor_to
@@ -46,11 +46,6 @@ WHERE project_id = $1 AND metric = ANY($2::smallint[]) AND release = ANY($3::tex
   AND bucket >= $4 AND bucket < $5
 GROUP BY release, metric
 """
-# A release's own samples: one range of the release rollup's key (migration 0016), summed
-# over all its time already.
-_RELEASE_SOURCE = """
-    SELECT metric, route, device, bin, rating, samples FROM vitals_release_routes
-    WHERE project_id = $1 AND release = $3 AND metric = ANY($2::smallint[])"""
 # All page views in a window: each interval drives its own range scan of a route rollup's
 # primary key, which leads with (project, metric, bucket).
 _WINDOW_BRANCH = """
@@ -62,18 +57,6 @@ _WINDOW_BRANCH = """
           AND r.bucket >= w.lo AND r.bucket < w.hi
         OFFSET 0
     ) AS r"""
-# A side's samples per (metric, route, device), each group's bins and counts as arrays:
-# a few hundred rows instead of one per bin and rating (~70,000 for a release of three days
-# on the 30-day benchmark), which cost more to decode than to sum. A bin may come twice
-# (once per rating); comparison.grouped sums them, and makes the wider groups. Summing the
-# wider groups here too (GROUPING SETS) sorted ~100,000 rows: ten times slower.
-_GROUPED = f"""
-SELECT metric, route, device, array_agg(bin) AS bins, array_agg(samples) AS counts,
-       coalesce(sum(samples) FILTER (WHERE rating = {int(Rating.GOOD)}), 0)::bigint AS good
-FROM ({{source}}
-) AS s
-GROUP BY metric, route, device
-"""
 
 
 class Release(msgspec.Struct, frozen=True):
@@ -87,18 +70,6 @@ class Deploy(msgspec.Struct, frozen=True):
     at: datetime
     url: str | None
     description: str | None
-
-
-class GroupBins(msgspec.Struct, frozen=True, gc=False):
-    """One (metric, route, device)'s samples: bins in any order, a bin possibly more than
-    once, the count of each entry, and how many samples were rated good."""
-
-    metric: int
-    route: str
-    device: int
-    bins: list[int]
-    counts: list[int]
-    good: int
 
 
 async def releases(db: Db, project_id: int, limit: int) -> list[Release]:
@@ -135,19 +106,11 @@ async def samples_per_metric(
     return {(row["release"], row["metric"]): row["samples"] for row in rows}
 
 
-async def release_groups(
-    db: Db, project_id: int, metrics: list[int], release: str
-) -> list[GroupBins]:
-    """Every page view that named `release`, grouped (_GROUPED)."""
-    statement = _GROUPED.format(source=_RELEASE_SOURCE)
-    return [GroupBins(*row) for row in await db.fetch(statement, project_id, metrics, release)]
-
-
 async def window_groups(
     db: Db, project_id: int, metrics: list[int], window: Interval
 ) -> list[GroupBins]:
     """Every page view in `window` (whole hours of it: daily rows for the whole days,
-    hourly rows for the hours at its edges), grouped (_GROUPED)."""
+    hourly rows for the hours at its edges), grouped as a release's are (GROUPED)."""
     hours = Interval(floor_to(window.start, HOUR), ceil_to(window.end, HOUR))
     query_plan = plan([hours], frozenset({"route", "device"}))
     params: list[object] = [project_id, metrics]
@@ -164,5 +127,5 @@ async def window_groups(
         )
     if not branches:
         return []
-    statement = _GROUPED.format(source="\n    UNION ALL".join(branches))
+    statement = GROUPED.format(source="\n    UNION ALL".join(branches))
     return [GroupBins(*row) for row in await db.fetch(statement, *params)]

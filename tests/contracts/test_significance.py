@@ -12,7 +12,7 @@ from statistics import NormalDist
 import pytest
 
 from services.contracts.metrics import GAMMA, Metric, Rating, bin_of, rating
-from services.query.significance import (
+from services.contracts.significance import (
     ALPHA,
     MIN_EFFECT,
     MIN_SAMPLES,
