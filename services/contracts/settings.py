@@ -123,6 +123,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # servers make to an address a user chose, which must not reach the services beside
     # ours (services/contracts/alerts.py).
     alerts_allow_private_destinations: bool = False
+    # Alert rules are evaluated this often (services/workers/alerts/schedule.py).
+    alerts_evaluate_every_s: int = 60
+    # Where people open the dashboard: a notification links to the view it is about
+    # (`make run` serves it at base port + 3; behind a proxy, its public URL).
+    dashboard_url: str = "http://localhost:8003"
 
     # Bearer token for every service's operational endpoints (/metrics, /ready's reasons):
     # they reveal site-wide traffic and the setup, and ingest's listener is public. Unset,
