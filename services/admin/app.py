@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from services.admin.alert_rules import RULE_HANDLERS
 from services.admin.deploys import record_deploy_view
 from services.admin.destinations import DESTINATION_HANDLERS
+from services.admin.test_notifications import TEST_NOTIFICATION_HANDLERS
 from services.contracts.bodies import JsonBodyRequest
 from services.contracts.database import create_pool, ping
 from services.contracts.errors import EXCEPTION_HANDLERS
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             record_deploy_view,
             *RULE_HANDLERS,
             *DESTINATION_HANDLERS,
+            *TEST_NOTIFICATION_HANDLERS,
         ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
