@@ -51,10 +51,11 @@ async def grant_role(
     connection: asyncpg.Connection, email: str, project_ids: list[int], role: str
 ) -> None:
     """Grant the projects with `role`; taking admin away ends the user's tokens."""
+    project_ids = sorted(set(project_ids))  # one upsert per row: ON CONFLICT needs that
     async with connection.transaction():
         row = await connection.fetchrow(GRANT_ROLE, email, project_ids, role)
         assert row is not None  # an aggregate row
-        if row["granted"] != len(set(project_ids)):
+        if row["granted"] != len(project_ids):
             raise catalog.CatalogError(f"no user {email!r}")
         if row["demoted"]:
             await connection.execute(REVOKE_TOKENS, email)
