@@ -19,7 +19,8 @@ loop renews it), maintenance runs every 10 min and an idle worker blocks in BLMO
   job function runs, so a long job is never mistaken for an abandoned one and a dead
   worker's job is abandoned within LEASE_S;
 - runs maintenance every MAINTENANCE_INTERVAL_S, and wakes an idle worker as often;
-  maintenance also enqueues the hourly retention job (retention.py).
+  maintenance also enqueues the hourly retention job (retention.py) and the alert jobs
+  (alerts/schedule.py).
 
 - puts a dead worker's job back at the front of the queue, retries intact
   (recovery.py), so it re-runs about LEASE_S + MAINTENANCE_INTERVAL_S after the death on
@@ -47,7 +48,8 @@ from rq.utils import as_text
 from rq.utils import now as utcnow
 from rq.worker import WorkerStatus
 
-from services.workers import retention
+from services.workers import retention, runtime
+from services.workers.alerts import schedule as alert_schedule
 from services.workers.failures import count_terminal_failure
 from services.workers.outages import BOARD, QUEUE_REDIS, is_redis_outage
 from services.workers.recovery import recover_interrupted
@@ -232,6 +234,11 @@ class VitalsWorker(SimpleWorker):
             retention.enqueue_if_due(self.connection)
         except redis.RedisError as exc:  # the next tick tries again
             log.warning("retention_enqueue_failed", error=str(exc))
+        try:
+            every_s = runtime.current().settings.alerts_evaluate_every_s
+            alert_schedule.enqueue_if_due(self.connection, evaluate_every_s=every_s)
+        except redis.RedisError as exc:  # the next tick tries again
+            log.warning("alerts_enqueue_failed", error=str(exc))
 
     def handle_execution_ended(self, job: Job, queue: Queue, heartbeat_ttl: int) -> None:
         # The job function has returned or raised: stop renewing before RQ removes the
