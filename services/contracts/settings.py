@@ -123,6 +123,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # servers make to an address a user chose, which must not reach the services beside
     # ours (services/contracts/alerts.py).
     alerts_allow_private_destinations: bool = False
+    # A webhook attempt that may succeed later (a 5xx, 408 or 429, a timeout, a refused
+    # connection) is retried after base · 2^(attempts - 1) seconds, capped, each delay
+    # jittered down to half so the deliveries queued for a receiver that comes back do not
+    # all arrive at once: 10 s, 20 s, 40 s … 5 min, 24 h since the notification was made
+    # before it is given up as failed (services/workers/alerts/delivery.py).
+    alerts_retry_base_s: float = 10.0
+    alerts_retry_cap_s: float = 300.0
+    alerts_retry_max_age_s: float = 86_400.0
+    # One attempt, connecting included; a receiver (Slack's too) answers within a second,
+    # and the sender holds the delivery's row lock meanwhile.
+    alerts_send_timeout_s: float = 10.0
     # Alert rules are evaluated this often (services/workers/alerts/schedule.py).
     alerts_evaluate_every_s: int = 60
     # Where people open the dashboard: a notification links to the view it is about
