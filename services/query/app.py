@@ -25,6 +25,7 @@ from services.contracts.ops import ops_token, require_ops_token
 from services.contracts.redis_client import async_redis
 from services.contracts.request_ids import bind_request_id, send_request_id
 from services.contracts.settings import Settings
+from services.query.alerts import ALERT_VIEWS
 from services.query.attribution import attribution_view
 from services.query.auth import SECURITY, authorize_project
 from services.query.breakdown import breakdown_view
@@ -116,7 +117,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         tags=["views"],
         route_handlers=[summary_view, timeseries_view, breakdown_view, histogram_view,
                         attribution_view, releases_view, comparison_view, comparison_by_name_view,
-                        deploys_view],
+                        deploys_view, *ALERT_VIEWS],
     )  # fmt: skip
     # 400 by status: Litestar's malformed-body ClientException too, not only its validation.
     handlers: ExceptionHandlers = {**EXCEPTION_HANDLERS, 400: _invalid_parameter}
