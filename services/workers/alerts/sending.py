@@ -128,8 +128,12 @@ async def post(
 
 
 async def _head_of(response: httpx.Response) -> str:
+    """The first bytes of the answer's body; none of a compressed one (a small compressed
+    chunk may inflate to megabytes)."""
+    if response.headers.get("content-encoding", "identity").lower() != "identity":
+        return ""
     head = b""
-    async for chunk in response.aiter_bytes():
+    async for chunk in response.aiter_raw():
         head += chunk
         if len(head) >= ERROR_BODY_BYTES:
             break
