@@ -2,10 +2,12 @@ import react from '@vitejs/plugin-react';
 import type { Connect, Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 
-// The dev and preview servers stand in for a deployment: the query API and Socket.IO are
-// proxied, so the default config.json ("same origin") works against `make run`'s services.
+// The dev and preview servers stand in for a deployment: the query API, the admin API and
+// Socket.IO are proxied, so the default config.json ("same origin") works against
+// `make run`'s services.
 const QUERY_URL = process.env.VITALS_QUERY_URL ?? 'http://127.0.0.1:8002';
 const REALTIME_URL = process.env.VITALS_REALTIME_URL ?? 'http://127.0.0.1:8004';
+const ADMIN_URL = process.env.VITALS_ADMIN_URL ?? 'http://127.0.0.1:8005';
 
 /** VITALS_DASHBOARD_CONFIG (a JSON object) is served as /config.json instead of public/'s. */
 function runtimeConfig(): Plugin {
@@ -26,7 +28,11 @@ function runtimeConfig(): Plugin {
   };
 }
 
+// The first matching entry wins: the admin service's paths under /v1 before the query
+// service's /v1. The alerts' reads (…/alerts, …/alerts/history, …/alerts/deliveries) are
+// the query service's; rules and destinations (their lists and writes) the admin's.
 const proxy = {
+  '^/v1/projects/\\d+/alerts/(rules|destinations)(/|$|\\?)': { target: ADMIN_URL },
   '/v1': { target: QUERY_URL },
   '/socket.io': { target: REALTIME_URL, ws: true },
 };

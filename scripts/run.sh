@@ -36,7 +36,8 @@ if [ ! -s "$DEMO_KEY" ]; then
   vitals key create demo --label "make run" > "$DEMO_KEY"
 fi
 vitals keys sync >/dev/null
-vitals user create demo@example.com --password demo-password --project demo >/dev/null
+# The demo login administers the demo project: the dashboard's alert forms are its to use.
+vitals user create demo@example.com --password demo-password --project demo --role admin >/dev/null
 TOKEN=$(vitals token --project demo --lifetime 86400 --subject demo)
 
 cat <<INFO
@@ -46,7 +47,7 @@ cat <<INFO
   ingest    http://$VITALS_HOST:$((VITALS_BASE_PORT + 1))   (POST /v1/beacon?key=…)
   query     http://$VITALS_HOST:$((VITALS_BASE_PORT + 2))   (OpenAPI at /schema)
   realtime  http://$VITALS_HOST:$((VITALS_BASE_PORT + 4))   (Socket.IO)
-  admin     http://$VITALS_HOST:$((VITALS_BASE_PORT + 5))   (POST …/deploys with a deploy token)
+  admin     http://$VITALS_HOST:$((VITALS_BASE_PORT + 5))   (deploys with a deploy token; alert rules and destinations)
   workers   http://$VITALS_HOST:$((VITALS_BASE_PORT + 10))… (health, metrics)
 
   demo ingest key   $(cat "$DEMO_KEY")
@@ -59,11 +60,12 @@ INFO
 # Demo traffic by default, so there is something to look at; VITALS_DEMO=0 turns it off.
 DEMO_ARGS=()
 [ "${VITALS_DEMO:-1}" = "1" ] && DEMO_ARGS=(--demo-key "$(cat "$DEMO_KEY")")
-# The dashboard (Vite's preview server) proxies the API and Socket.IO, so the browser sees
-# one origin, and that origin is the one realtime must allow.
+# The dashboard (Vite's preview server) proxies the query and admin APIs and Socket.IO, so
+# the browser sees one origin, and that origin is the one realtime must allow.
 DASHBOARD_PORT=$((VITALS_BASE_PORT + 3))
 export VITALS_QUERY_URL="http://$VITALS_HOST:$((VITALS_BASE_PORT + 2))"
 export VITALS_REALTIME_URL="http://$VITALS_HOST:$((VITALS_BASE_PORT + 4))"
+export VITALS_ADMIN_URL="http://$VITALS_HOST:$((VITALS_BASE_PORT + 5))"
 export VITALS_REALTIME_CORS_ORIGINS=${VITALS_REALTIME_CORS_ORIGINS:-http://$VITALS_HOST:$DASHBOARD_PORT}
 # The demo sends cf-ipcountry like a CDN would; trust it only in this local setup.
 export VITALS_COUNTRY_HEADER=${VITALS_COUNTRY_HEADER:-cf-ipcountry}

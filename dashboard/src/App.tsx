@@ -8,6 +8,7 @@ import { Loading } from './components/Panel';
 import type { Config } from './config';
 import { VIEWS, type View, type ViewState } from './state/url';
 import { type Navigate, hrefFor, useUrlState } from './state/useUrlState';
+import { Alerts } from './views/Alerts';
 import { Attribution } from './views/Attribution';
 import { Breakdowns } from './views/Breakdowns';
 import { Distribution } from './views/Distribution';
@@ -27,6 +28,7 @@ export const VIEW_NAMES: Record<View, string> = {
   breakdowns: 'Breakdowns',
   attribution: 'Attribution',
   releases: 'Releases',
+  alerts: 'Alerts',
   live: 'Live',
 };
 
@@ -86,8 +88,8 @@ function Shell({ state, navigate, session, signOut }: { state: ViewState; naviga
         </button>
       </header>
       <Nav state={state} navigate={navigate} />
-      {/* The live view and the releases' comparisons have their own windows, and no filters. */}
-      {state.view != 'live' && state.view != 'releases' && (
+      {/* The live view, the releases' comparisons and alerts have their own windows, and no filters. */}
+      {state.view != 'live' && state.view != 'releases' && state.view != 'alerts' && (
         <div className="controls" role="region" aria-label="Selection">
           <RangePicker state={state} navigate={navigate} />
           <DeviceSwitch state={state} navigate={navigate} />
@@ -101,6 +103,7 @@ function Shell({ state, navigate, session, signOut }: { state: ViewState; naviga
         {state.view == 'breakdowns' && <Breakdowns state={state} navigate={navigate} />}
         {state.view == 'attribution' && <Attribution state={state} navigate={navigate} />}
         {state.view == 'releases' && <Releases state={state} navigate={navigate} />}
+        {state.view == 'alerts' && <Alerts state={state} navigate={navigate} />}
         {state.view == 'live' && (
           <Suspense fallback={<Loading minHeight={200} />}>
             <Live key={project} projectId={project} />

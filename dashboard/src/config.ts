@@ -1,14 +1,16 @@
 /**
- * Where the query API and the realtime server are, read at start from `config.json` next
+ * Where the query API, the admin API and the realtime server are, read at start from `config.json` next
  * to index.html, so one build serves any deployment. An empty URL means "this origin".
  * Not from query parameters: a crafted link must not send a user's password elsewhere.
  */
 export interface Config {
   queryUrl: string;
   realtimeUrl: string;
+  /** The write side (services/admin): alert rules and destinations. */
+  adminUrl: string;
 }
 
-const EMPTY: Config = { queryUrl: '', realtimeUrl: '' };
+const EMPTY: Config = { queryUrl: '', realtimeUrl: '', adminUrl: '' };
 
 function cleanUrl(value: unknown, name: string, base: string): string {
   if (value == null || value === '') return '';
@@ -26,6 +28,7 @@ export function parseConfig(raw: unknown, base = window.location.href): Config {
   return {
     queryUrl: cleanUrl(record.queryUrl, 'queryUrl', base),
     realtimeUrl: cleanUrl(record.realtimeUrl, 'realtimeUrl', base),
+    adminUrl: cleanUrl(record.adminUrl, 'adminUrl', base),
   };
 }
 

@@ -1,4 +1,7 @@
-/** Requests to the query service: bearer token, its `{error, detail}` shape, aborts. */
+/**
+ * Requests to the query service (reads) and the admin service (alert rules and
+ * destinations): bearer token, their shared `{error, detail}` shape, aborts.
+ */
 import type { Config } from '../config';
 import type { IssuedToken } from './types';
 
@@ -27,12 +30,12 @@ async function errorOf(response: Response): Promise<ApiError> {
   }
 }
 
-async function send(url: string, init: RequestInit): Promise<Response> {
+async function send(url: string, init: RequestInit, service = 'query'): Promise<Response> {
   try {
     return await fetch(url, init);
   } catch (error) {
     if ((error as Error).name == 'AbortError') throw error;
-    throw new ApiError(0, 'unreachable', 'The query service cannot be reached.');
+    throw new ApiError(0, 'unreachable', `The ${service} service cannot be reached.`);
   }
 }
 
@@ -60,4 +63,27 @@ export async function signIn(config: Config, email: string, password: string): P
   });
   if (!response.ok) throw await errorOf(response);
   return (await response.json()) as IssuedToken;
+}
+
+export type AdminMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/**
+ * A request to the admin service (config.adminUrl; '' is this origin, where the dev and
+ * preview servers proxy the admin paths). The answer's JSON, or null for 204.
+ */
+export async function adminJson<T>(
+  config: Config,
+  token: string,
+  method: AdminMethod,
+  path: string,
+  body?: unknown,
+): Promise<T | null> {
+  const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const init: RequestInit = { method, headers, cache: 'no-store' };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  const response = await send(`${config.adminUrl}${path}`, init, 'admin');
+  if (!response.ok) throw await errorOf(response);
+  if (response.status == 204) return null;
+  return (await response.json()) as T;
 }

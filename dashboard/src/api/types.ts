@@ -262,3 +262,132 @@ export interface LiveStatus {
   samples: number;
   window_s: number;
 }
+
+/* Alerts (services/query/alerts.py; rules and destinations as services/contracts/alerts.py
+   shapes them, written through the admin service). */
+export type RuleKind = 'threshold' | 'regression' | 'silence';
+export type Statistic = 'p75' | 'good_share';
+export type Crossing = 'above' | 'below';
+export type DeviceName = 'desktop' | 'mobile' | 'tablet' | 'other';
+
+export interface AlertRule {
+  id: number;
+  project_id: number;
+  kind: RuleKind;
+  name: string;
+  enabled: boolean;
+  hysteresis_ratio: number;
+  resolve_after_minutes: number;
+  cooldown_minutes: number;
+  created_at: string;
+  updated_at: string;
+  // Each kind's own fields; the other kinds' are absent.
+  metric?: Metric;
+  statistic?: Statistic;
+  comparison?: Crossing;
+  threshold?: number;
+  window_minutes?: number;
+  min_samples?: number;
+  route?: string;
+  device?: DeviceName;
+  country?: string;
+  browser?: string;
+  metrics?: Metric[];
+  devices?: DeviceName[];
+  silence_minutes?: number;
+}
+
+export type RuleStatusName = 'firing' | 'ok' | 'pending' | 'disabled';
+
+export interface RuleStatus {
+  rule: AlertRule;
+  status: RuleStatusName;
+  since: string | null;
+  evaluated_at: string | null;
+  value: number | null;
+  samples: number | null;
+  release: string | null;
+  recovering_since: string | null;
+}
+
+export interface AlertsNow {
+  project_id: number;
+  firing: number;
+  rules: RuleStatus[];
+}
+
+export interface AlertDetails {
+  rule_name?: string | null;
+  metric?: Metric | null;
+  statistic?: Statistic | null;
+  comparison?: Crossing | null;
+  value?: number | null;
+  threshold?: number | null;
+  window_minutes?: number | null;
+  samples?: number | null;
+  filters?: { route?: string | null; device?: string | null; country?: string | null; browser?: string | null };
+  release?: string | null;
+  link?: string | null;
+  message?: string | null;
+}
+
+export type Transition = 'firing' | 'resolved' | 'test';
+
+export interface AlertEvent {
+  id: number;
+  rule_id: number | null;
+  transition: Transition;
+  at: string;
+  details: AlertDetails;
+}
+
+export interface AlertHistory {
+  project_id: number;
+  events: AlertEvent[];
+  next_before: string | null;
+}
+
+export interface Delivery {
+  id: number;
+  event_id: number;
+  transition: Transition;
+  rule_id: number | null;
+  rule_name: string | null;
+  destination_id: number;
+  destination: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  last_error: string | null;
+  last_status_code: number | null;
+  next_attempt_at: string | null;
+  created_at: string;
+  delivered_at: string | null;
+  idempotency_key: string;
+}
+
+export interface DeliveryLog {
+  project_id: number;
+  deliveries: Delivery[];
+  next_before: string | null;
+}
+
+/** The admin service's destination, as anyone may see it: the URL's origin, no secret. */
+export interface AlertDestination {
+  id: number;
+  project_id: number;
+  name: string;
+  url_origin: string;
+  format: 'generic' | 'slack';
+  created_at: string;
+}
+
+export interface CreatedDestination {
+  secret: string;
+  destination: AlertDestination;
+}
+
+export interface TestNotification {
+  delivery_id: number;
+  idempotency_key: string;
+  status: string;
+}

@@ -40,8 +40,14 @@ export interface ApiState<T> {
   reload: () => void;
 }
 
+export interface ApiOptions {
+  /** How old a kept answer may be shown (default 30 s); 0 asks afresh every time (alerts). */
+  maxAgeMs?: number;
+}
+
 /** `path` null: nothing to ask yet. */
-export function useApi<T>(path: string | null, params?: URLSearchParams): ApiState<T> {
+export function useApi<T>(path: string | null, params?: URLSearchParams, options?: ApiOptions): ApiState<T> {
+  const maxAgeMs = options?.maxAgeMs ?? FRESH_MS;
   const { config, session, signOut } = useApiContext();
   const query = params?.toString() ?? '';
   const [state, setState] = useState<{ data: T | null; error: Error | null; loading: boolean }>({
@@ -59,7 +65,7 @@ export function useApi<T>(path: string | null, params?: URLSearchParams): ApiSta
     const key = `${session.token}\n${path}?${query}`;
     const kept = cache.get(key);
     let promise: Promise<unknown>;
-    if (kept && Date.now() - kept.at < FRESH_MS) {
+    if (kept && Date.now() - kept.at < maxAgeMs) {
       promise = kept.promise;
     } else {
       // Shared by every reader of this URL, so one leaving does not abort it: the answer is kept.
@@ -81,7 +87,7 @@ export function useApi<T>(path: string | null, params?: URLSearchParams): ApiSta
     return () => {
       current = false;
     };
-  }, [config, session.token, path, query, generation, signOut]);
+  }, [config, session.token, path, query, generation, signOut, maxAgeMs]);
 
   const reload = useCallback(() => {
     const key = `${session.token}\n${path}?${query}`;

@@ -6,7 +6,9 @@
  */
 import { type Metric, isMetric } from '../lib/metrics';
 
-export const VIEWS = ['overview', 'trends', 'distribution', 'breakdowns', 'attribution', 'releases', 'live'] as const;
+export const VIEWS = [
+  'overview', 'trends', 'distribution', 'breakdowns', 'attribution', 'releases', 'alerts', 'live',
+] as const;
 export type View = (typeof VIEWS)[number];
 
 export const RANGES = ['1h', '24h', '7d', '28d'] as const;

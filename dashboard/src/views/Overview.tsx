@@ -1,8 +1,12 @@
-/** The first screen: the Core Web Vitals verdict, five metric tiles and the chosen metric's trend. */
+/**
+ * The first screen: firing alerts (if any), the Core Web Vitals verdict, five metric tiles
+ * and the chosen metric's trend.
+ */
 import { useEffect } from 'react';
 import { useDeploys } from '../api/deploys';
 import type { Summary, Timeseries, Verdict } from '../api/types';
 import { useApi } from '../api/useApi';
+import { AlertBanner } from '../components/AlertBanner';
 import { MetricTile } from '../components/MetricTile';
 import { Panel } from '../components/Panel';
 import { TrendChart } from '../components/TrendChart';
@@ -66,6 +70,7 @@ export function Overview({ state, navigate }: { state: ViewState; navigate: Navi
 
   return (
     <div className="overview">
+      <AlertBanner state={state} navigate={navigate} />
       <Panel
         title="Core Web Vitals"
         state={summary}

@@ -6,19 +6,21 @@ const BASE = 'https://vitals.example/dashboard/';
 
 describe('parseConfig', () => {
   it('reads absolute and relative URLs, without trailing slashes', () => {
-    expect(parseConfig({ queryUrl: 'https://api.example/', realtimeUrl: '/live' }, BASE)).toEqual({
+    expect(parseConfig({ queryUrl: 'https://api.example/', realtimeUrl: '/live', adminUrl: '/admin/' }, BASE)).toEqual({
       queryUrl: 'https://api.example',
       realtimeUrl: 'https://vitals.example/live',
+      adminUrl: 'https://vitals.example/admin',
     });
   });
 
   it('reads missing or empty URLs as this origin', () => {
-    expect(parseConfig({}, BASE)).toEqual({ queryUrl: '', realtimeUrl: '' });
+    expect(parseConfig({}, BASE)).toEqual({ queryUrl: '', realtimeUrl: '', adminUrl: '' });
   });
 
   it('refuses anything but http(s) URLs', () => {
     expect(() => parseConfig({ queryUrl: 'javascript:alert(1)' }, BASE)).toThrow('http(s)');
     expect(() => parseConfig({ queryUrl: 42 }, BASE)).toThrow('URL string');
+    expect(() => parseConfig({ adminUrl: 'file:///etc/passwd' }, BASE)).toThrow('adminUrl must be an http(s) URL');
     expect(() => parseConfig([], BASE)).not.toThrow();
     expect(() => parseConfig(null, BASE)).toThrow('JSON object');
   });

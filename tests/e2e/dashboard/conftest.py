@@ -2,7 +2,8 @@
 
 The stack and the data are shared by the module's tests (starting them takes seconds);
 each test drives its own fresh headless Chromium through `dashboard.mjs`. `running` holds
-the eight-week shop (seed.py), `running_releases` two releases (seed_releases.py).
+the eight-week shop (seed.py), `running_releases` two releases (seed_releases.py),
+`running_alerts` alert rules, their history and deliveries (seed_alerts.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from services.contracts.settings import Settings
 from services.contracts.tokens import mint_token
 from tests.conftest import TRUNCATE_ALL
 from tests.e2e.dashboard.seed import Seeded, seed_shop
+from tests.e2e.dashboard.seed_alerts import seed_alerts
 from tests.e2e.dashboard.seed_releases import seed_releases
 from tests.e2e.dashboard.stack import DASHBOARD, OUTPUT, DashboardStack
 from tests.support.processes import ROOT
@@ -90,6 +92,12 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
 @pytest.fixture(scope="module")
 async def running_releases(settings: Settings) -> AsyncIterator[Running]:
     async with _running(settings, seed_releases) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+async def running_alerts(settings: Settings) -> AsyncIterator[Running]:
+    async with _running(settings, seed_alerts) as started:
         yield started
 
 

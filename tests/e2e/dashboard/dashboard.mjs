@@ -6,6 +6,7 @@
 import {
   PHONE, config, launch, overviewState, settled, shot, signInWithPassword, signInWithToken, summaries, url,
 } from './browser.mjs';
+import { alertScenarios } from './alerts.mjs';
 import { releaseScenarios } from './releases.mjs';
 
 const scenarios = {
@@ -326,7 +327,7 @@ const scenarios = {
   },
 };
 
-Object.assign(scenarios, releaseScenarios);
+Object.assign(scenarios, releaseScenarios, alertScenarios);
 
 const scenario = scenarios[config.scenario];
 if (!scenario) throw new Error(`unknown scenario ${config.scenario}`);

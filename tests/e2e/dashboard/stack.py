@@ -1,10 +1,11 @@
 """The whole system for the dashboard's end-to-end tests, as real processes.
 
-Ingest, a worker, query and realtime run on the suite's test database and a Redis of
-their own; the dashboard is built into a temporary folder and served by `vite preview`,
-which proxies `/v1` to the query service (so the API is same-origin, as when the query
-service serves the dashboard) while Socket.IO goes straight to the realtime server,
-cross-origin, through its CORS allow-list, as in a deployment.
+Ingest, a worker, query, admin and realtime run on the suite's test database and a Redis
+of their own; the dashboard is built into a temporary folder and served by `vite preview`,
+which proxies `/v1` to the query service and the alert rules' and destinations' paths to
+the admin service (so both APIs are same-origin, as in a deployment behind one host)
+while Socket.IO goes straight to the realtime server, cross-origin, through its CORS
+allow-list, as in a deployment.
 """
 
 from __future__ import annotations
@@ -93,9 +94,12 @@ class DashboardStack:
             client.close()
         self.ingest = uvicorn_service("ingest", "services.ingest.app:create_app", settings)
         self.query = uvicorn_service("query", "services.query.app:create_app", settings)
+        # Destinations the alerts test adds point at 127.0.0.1, which only this allows.
+        admin_settings = msgspec.structs.replace(settings, alerts_allow_private_destinations=True)
+        self.admin = uvicorn_service("admin", "services.admin.app:create_app", admin_settings)
         self.realtime = uvicorn_service("realtime", "services.realtime.app:create_app", settings)
         self.worker = worker_service(settings, "--name", f"dashboard-e2e-{os.getpid()}")
-        self.processes += [self.ingest, self.query, self.realtime, self.worker]
+        self.processes += [self.ingest, self.query, self.admin, self.realtime, self.worker]
         build_dashboard(self.build_dir)  # while the services start
         for process in self.processes:
             process.wait_healthy(60)
@@ -104,6 +108,7 @@ class DashboardStack:
             self.build_dir,
             query_url=self.query.url,
             realtime_url=self.realtime.url,
+            admin_url=self.admin.url,
             config={"queryUrl": "", "realtimeUrl": self.realtime.url},
             port=self.dashboard_port,
         )
@@ -122,15 +127,18 @@ def preview_server(
     *,
     query_url: str,
     realtime_url: str,
+    admin_url: str | None = None,
     config: dict[str, str] | None = None,
     port: int | None = None,
 ) -> ServiceProcess:
-    """`vite preview` of a build: `/v1` and `/socket.io` proxied, `config` as /config.json."""
+    """`vite preview` of a build: `/v1` (the admin paths to `admin_url`) and `/socket.io`
+    proxied, `config` as /config.json."""
     port = port or free_port()
     env = {
         **os.environ,
         "VITALS_QUERY_URL": query_url,
         "VITALS_REALTIME_URL": realtime_url,
+        **({"VITALS_ADMIN_URL": admin_url} if admin_url else {}),
         "VITALS_DASHBOARD_CONFIG": json.dumps(config or {"queryUrl": "", "realtimeUrl": ""}),
     }
     command = [
