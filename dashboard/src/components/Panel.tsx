@@ -29,8 +29,8 @@ interface PanelProps<T> {
 export function errorMessage(error: Error): string {
   if (!(error instanceof ApiError)) return error.message || 'Something went wrong.';
   switch (error.code) {
-    case 'unreachable':
-      return 'The query service cannot be reached. Check your connection and retry.';
+    case 'unreachable': // which service: the query or the admin one (api/client.ts)
+      return `${error.detail || 'The query service cannot be reached.'} Check your connection and retry.`;
     case 'database_unavailable':
       return 'The database cannot be reached right now. Retry in a moment.';
     case 'query_timeout':

@@ -238,3 +238,14 @@ export function describeDelivery(delivery: Delivery): string {
   if (delivery.status == 'failed') return `Failed${code}${error}`;
   return delivery.attempts == 0 ? 'Queued' : `Retrying${code}${error}`;
 }
+
+/** A notification's dashboard link, if it is an http(s) URL (never a `javascript:` one). */
+export function safeLink(link: string | null | undefined): string | null {
+  if (!link) return null;
+  try {
+    const url = new URL(link);
+    return url.protocol == 'http:' || url.protocol == 'https:' ? url.href : null;
+  } catch {
+    return null;
+  }
+}

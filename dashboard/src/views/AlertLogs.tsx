@@ -8,7 +8,7 @@ import { usePolling } from '../api/admin';
 import type { AlertHistory, DeliveryLog } from '../api/types';
 import { useApi } from '../api/useApi';
 import { Panel } from '../components/Panel';
-import { describeDelivery, describeEvent } from '../lib/alerts';
+import { describeDelivery, describeEvent, safeLink } from '../lib/alerts';
 import { formatDateTime } from '../lib/format';
 
 const PAGE = 25;
@@ -67,8 +67,8 @@ export function HistoryPanel({ project }: { project: number }) {
                 </span>
                 <time dateTime={e.at} className="muted">{when(e.at)}</time>
                 <span className="event-text">{describeEvent(e)}</span>
-                {e.details.link && (
-                  <a href={e.details.link} className="event-link">Open the view</a>
+                {safeLink(e.details.link) && (
+                  <a href={safeLink(e.details.link)!} className="event-link">Open the view</a>
                 )}
               </li>
             ))}

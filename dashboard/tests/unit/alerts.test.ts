@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AlertEvent, AlertRule, Delivery, RuleStatus } from '../../src/api/types';
 import {
   bannerText, describeDelivery, describeEvent, describeRule, describeValue, emptyForm, firingRules, formOf, ruleBody,
+  safeLink,
 } from '../../src/lib/alerts';
 import { parseState, serializeState, DEFAULTS } from '../../src/state/url';
 
@@ -146,6 +147,15 @@ describe('the logs', () => {
     expect(describeDelivery({ ...delivery, status: 'delivered', attempts: 1, last_status_code: 200 })).toBe('Delivered (HTTP 200)');
     expect(describeDelivery({ ...delivery, status: 'failed', attempts: 10, last_error: 'connection refused' }))
       .toBe('Failed: connection refused');
+  });
+});
+
+describe('safeLink', () => {
+  it('links only to http(s) URLs', () => {
+    expect(safeLink('https://vitals.example/?project=1&view=trends')).toBe('https://vitals.example/?project=1&view=trends');
+    expect(safeLink('javascript:alert(1)')).toBeNull();
+    expect(safeLink('/relative')).toBeNull();
+    expect(safeLink(null)).toBeNull();
   });
 });
 
