@@ -1,5 +1,5 @@
 # The few verbs a newcomer needs. Every target provisions what it uses first.
-.PHONY: run test lint migrate bench bench-ingest bench-query bench-login bench-faults bench-realtime bench-dashboard bench-regressions provision clean
+.PHONY: run test lint migrate bench bench-ingest bench-query bench-login bench-faults bench-realtime bench-dashboard bench-regressions bench-alerts provision clean
 
 UV := .local/uv/bin/uv
 VENV := .venv/bin
@@ -34,6 +34,10 @@ bench-query:         ## read-path latency over 30 days x 200k page views (loads 
 bench-login:         ## summary and login p95, quiet and under a login flood (wrong and correct passwords)
 	scripts/provision.sh all
 	. .local/env && $(VENV)/python -m bench.login
+
+bench-alerts:        ## the alert evaluator's cycle: 1,000 rules over 1,000 projects cloned from bench-query's data set
+	scripts/provision.sh all
+	. .local/env && $(VENV)/python -m bench.alerts
 
 bench-faults:        ## faults under load (kill -9, SIGSTOP, outages, full Redis): lost, duplicates, seconds without 202; QUICK=1, SCENARIO=name, HOLD_S=n
 	scripts/provision.sh all

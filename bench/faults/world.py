@@ -17,6 +17,7 @@ from bench.ingest.environment import TRUNCATE_DATA
 from services.cli import catalog
 from services.contracts import key_registry
 from services.contracts.settings import Settings
+from services.workers.alerts.schedule import KEYS as ALERT_KEYS
 from services.workers.retention import DUE_KEY
 from tests.support.ops import OPS_TOKEN
 from tests.support.postgres import PostgresServer
@@ -74,6 +75,8 @@ class PrivateServers:
             await connection.execute(TRUNCATE_DATA)
             await client.flushall()
             await client.set(DUE_KEY, 1, ex=24 * 3600)
+            for alert_key in ALERT_KEYS:  # the alert jobs too (alerts/schedule.py)
+                await client.set(alert_key, 1, ex=24 * 3600)
             await key_registry.rebuild(client, lambda: key_registry.active_key_access(connection))
         finally:
             await client.aclose()

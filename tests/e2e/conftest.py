@@ -11,6 +11,7 @@ import pytest
 
 from services.contracts.redis_client import sync_redis
 from services.contracts.settings import Settings
+from services.workers.alerts.schedule import KEYS as ALERT_KEYS
 from services.workers.retention import DUE_KEY
 from tests.e2e.stack import Stack
 from tests.support.postgres import PostgresServer
@@ -32,6 +33,8 @@ def stack_settings(
     connection = sync_redis(stack)
     try:
         connection.set(DUE_KEY, 1, ex=3600)
+        for alert_key in ALERT_KEYS:  # the alert jobs too (alerts/schedule.py)
+            connection.set(alert_key, 1, ex=3600)
     finally:
         connection.close()
     return stack

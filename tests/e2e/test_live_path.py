@@ -22,6 +22,7 @@ from services.contracts.metrics import Metric, bin_of
 from services.contracts.redis_client import async_redis, sync_redis
 from services.contracts.settings import Settings
 from services.contracts.tokens import mint_token
+from services.workers.alerts.schedule import KEYS as ALERT_KEYS
 from services.workers.retention import DUE_KEY
 from tests.realtime.live import LiveClient
 from tests.support.processes import (
@@ -64,6 +65,8 @@ def live_settings(settings: Settings, private_redis: RedisServer) -> Settings:
     client = sync_redis(live)
     try:
         client.set(DUE_KEY, 1, ex=3600)
+        for alert_key in ALERT_KEYS:  # the alert jobs too (alerts/schedule.py)
+            client.set(alert_key, 1, ex=3600)
     finally:
         client.close()
     return live

@@ -17,6 +17,7 @@ from services.contracts.queue import BEACON_PARKED, QUEUE_NAME
 from services.contracts.redis_client import sync_redis
 from services.contracts.settings import Settings
 from services.workers import counters, runtime
+from services.workers.alerts.schedule import KEYS as ALERT_KEYS
 from services.workers.batches import Parked
 from services.workers.parking import park
 from services.workers.retention import DUE_KEY
@@ -40,6 +41,8 @@ def worker_runtime(settings: Settings) -> Iterator[None]:
 async def projects(db: asyncpg.Connection, redis_client: redis.asyncio.Redis) -> tuple[int, int]:
     """Two projects on an emptied database and flushed Redis (retention kept out of the way)."""
     await redis_client.set(DUE_KEY, 1, ex=3600)
+    for alert_key in ALERT_KEYS:  # the alert jobs too (alerts/schedule.py)
+        await redis_client.set(alert_key, 1, ex=3600)
     return await create_project(db, "shop"), await create_project(db, "blog")
 
 

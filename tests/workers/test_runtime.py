@@ -18,6 +18,7 @@ from rq.serializers import JSONSerializer
 from services.contracts.queue import QUEUE_NAME
 from services.contracts.redis_client import sync_redis
 from services.contracts.settings import Settings
+from services.workers.alerts.schedule import KEYS as ALERT_KEYS
 from services.workers.retention import DUE_KEY
 from services.workers.runtime import Runtime
 from services.workers.worker import VitalsWorker
@@ -68,6 +69,8 @@ class TestLease:
         """A job running twice as long as its lease is never seen as abandoned, because the worker renews the lease while it runs."""
         connection = sync_redis(settings)
         connection.set(DUE_KEY, 1, ex=3600)
+        for alert_key in ALERT_KEYS:  # the alert jobs too (alerts/schedule.py)
+            connection.set(alert_key, 1, ex=3600)
         job = Queue(QUEUE_NAME, connection=connection, serializer=JSONSerializer).enqueue(
             "time.sleep", 4
         )

@@ -32,6 +32,7 @@ from rq.serializers import JSONSerializer
 from services.contracts.queue import QUEUE_NAME, RETRY_INTERVALS_S
 from services.contracts.redis_client import sync_redis
 from services.contracts.settings import Settings
+from services.workers.alerts.schedule import KEYS as ALERT_KEYS
 from services.workers.retention import DUE_KEY
 from tests.support.ops import OPS_HEADERS
 from tests.support.processes import ROOT, ServiceProcess, settings_env, worker_service
@@ -87,6 +88,8 @@ def vitals_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[st
 async def quiet_redis(redis_client: redis.asyncio.Redis) -> redis.asyncio.Redis:
     """The flushed test Redis, with the hourly retention job marked done so it stays out of the way."""
     await redis_client.set(DUE_KEY, 1, ex=3600)
+    for alert_key in ALERT_KEYS:  # the alert jobs too (alerts/schedule.py)
+        await redis_client.set(alert_key, 1, ex=3600)
     return redis_client
 
 

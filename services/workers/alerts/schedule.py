@@ -19,6 +19,9 @@ DELIVER_JOB = "services.workers.alerts.delivery.deliver_due"
 EVALUATE_KEY = "vitals:alerts:evaluate:due"
 DELIVER_KEY = "vitals:alerts:deliver:due"
 DELIVER_EVERY_S = 10
+# Set with a long expiry, they hold both jobs off (tests and benchmarks whose queue must
+# carry only their own jobs do, as they hold off the retention job).
+KEYS = (EVALUATE_KEY, DELIVER_KEY)
 
 
 def enqueue_if_due(connection: redis.Redis, *, evaluate_every_s: int) -> list[str]:

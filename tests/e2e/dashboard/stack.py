@@ -23,6 +23,7 @@ import msgspec
 import redis
 
 from services.contracts.settings import Settings
+from services.workers.alerts.schedule import KEYS as ALERT_KEYS
 from services.workers.retention import DUE_KEY
 from tests.support.processes import (
     ROOT,
@@ -90,6 +91,8 @@ class DashboardStack:
         client = redis.Redis.from_url(self.redis.url)
         try:
             client.set(DUE_KEY, 1, ex=3600)
+            for alert_key in ALERT_KEYS:  # the alert jobs too (alerts/schedule.py)
+                client.set(alert_key, 1, ex=3600)
         finally:
             client.close()
         self.ingest = uvicorn_service("ingest", "services.ingest.app:create_app", settings)
