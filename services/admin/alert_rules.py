@@ -14,8 +14,16 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from services.admin.json_bodies import MAX_BODY_BYTES, decode_body, invalid
 from services.admin.user_auth import require_admin, require_viewer
+from services.contracts.alert_statements import (
+    DELETE_RULE,
+    INSERT_RULE,
+    LOCK_RULE,
+    MAX_RULES_PER_PROJECT,
+    SELECT_RULE,
+    SELECT_RULES,
+    UPDATE_RULE,
+)
 from services.contracts.alerts import (
-    RULE_COLUMNS,
     AlertRule,
     RuleSpec,
     rule_columns,
@@ -25,30 +33,8 @@ from services.contracts.database_errors import guarded
 from services.contracts.errors import ApiError
 
 CODE = "invalid_alert_rule"
-# Each rule costs every evaluation cycle; a project needs a handful, not thousands.
-MAX_RULES_PER_PROJECT = 100
 RULE_IDS = range(1, 2**63)  # alert_rules.id is a bigint
 PATH = "/v1/projects/{project_id:int}/alerts/rules"
-
-_RETURNED = ", ".join(AlertRule.__struct_fields__)
-_SET = ", ".join(RULE_COLUMNS)
-_VALUES = ", ".join(f"${n}" for n in range(3, len(RULE_COLUMNS) + 3))
-SELECT_RULES = f"SELECT {_RETURNED} FROM alert_rules WHERE project_id = $1 ORDER BY id"
-SELECT_RULE = f"SELECT {_RETURNED} FROM alert_rules WHERE project_id = $1 AND id = $2"
-LOCK_RULE = SELECT_RULE + " FOR UPDATE"
-# $2: the cap. Two concurrent creations may both pass it by one; it bounds, not counts.
-INSERT_RULE = f"""
-INSERT INTO alert_rules (project_id, {_SET})
-SELECT $1, {_VALUES}
-WHERE (SELECT count(*) FROM alert_rules WHERE project_id = $1) < $2
-RETURNING {_RETURNED}
-"""
-UPDATE_RULE = f"""
-UPDATE alert_rules SET ({_SET}) = ({_VALUES}), updated_at = now()
-WHERE project_id = $1 AND id = $2
-RETURNING {_RETURNED}
-"""
-DELETE_RULE = "DELETE FROM alert_rules WHERE project_id = $1 AND id = $2 RETURNING id"
 
 
 def rule_of(row: asyncpg.Record) -> AlertRule:

@@ -5,7 +5,6 @@ one reads it back but the workers that sign with it (migrations/0017_alerts.sql)
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 import asyncpg
@@ -16,6 +15,13 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from services.admin.json_bodies import MAX_BODY_BYTES, decode_body, invalid
 from services.admin.user_auth import require_admin, require_viewer
+from services.contracts.alert_statements import (
+    DELETE_DESTINATION,
+    INSERT_DESTINATION,
+    MAX_DESTINATIONS_PER_PROJECT,
+    SELECT_DESTINATIONS,
+    new_secret,
+)
 from services.contracts.alerts import (
     AlertDestination,
     CreatedDestination,
@@ -28,27 +34,8 @@ from services.contracts.errors import ApiError
 from services.contracts.settings import Settings
 
 CODE = "invalid_alert_destination"
-MAX_DESTINATIONS_PER_PROJECT = 20  # a team's channels, not a mailing list
-SECRET_BYTES = 32  # HMAC-SHA256's block of security; 43 URL-safe characters
 DESTINATION_IDS = range(1, 2**63)
 PATH = "/v1/projects/{project_id:int}/alerts/destinations"
-
-_RETURNED = ", ".join(AlertDestination.__struct_fields__)
-SELECT_DESTINATIONS = (
-    f"SELECT {_RETURNED} FROM alert_destinations WHERE project_id = $1 ORDER BY id"
-)
-# $6: the cap, as for rules: it bounds; two concurrent creations may pass it by one.
-INSERT_DESTINATION = f"""
-INSERT INTO alert_destinations (project_id, name, url, format, secret)
-SELECT $1, $2, $3, $4, $5
-WHERE (SELECT count(*) FROM alert_destinations WHERE project_id = $1) < $6
-RETURNING {_RETURNED}
-"""
-DELETE_DESTINATION = "DELETE FROM alert_destinations WHERE project_id = $1 AND id = $2 RETURNING id"
-
-
-def new_secret() -> str:
-    return "vwh_" + secrets.token_urlsafe(SECRET_BYTES)
 
 
 def destination_of(row: asyncpg.Record) -> AlertDestination:

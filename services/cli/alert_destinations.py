@@ -6,13 +6,19 @@ lets it be loopback or private); the signing secret is printed once, at creation
 from __future__ import annotations
 
 import argparse
-import secrets
 from typing import Any
 
 import asyncpg
 import msgspec
 
 from services.cli import catalog
+from services.contracts.alert_statements import (
+    DELETE_DESTINATION,
+    INSERT_DESTINATION,
+    MAX_DESTINATIONS_PER_PROJECT,
+    SELECT_DESTINATIONS,
+    new_secret,
+)
 from services.contracts.alerts import (
     AlertDestination,
     CreatedDestination,
@@ -21,20 +27,6 @@ from services.contracts.alerts import (
     check_destination_url,
 )
 from services.contracts.settings import Settings
-
-MAX_DESTINATIONS_PER_PROJECT = 20  # the admin API's (services/admin/destinations.py)
-SECRET_BYTES = 32
-_RETURNED = ", ".join(AlertDestination.__struct_fields__)
-SELECT_DESTINATIONS = (
-    f"SELECT {_RETURNED} FROM alert_destinations WHERE project_id = $1 ORDER BY id"
-)
-INSERT_DESTINATION = f"""
-INSERT INTO alert_destinations (project_id, name, url, format, secret)
-SELECT $1, $2, $3, $4, $5
-WHERE (SELECT count(*) FROM alert_destinations WHERE project_id = $1) < $6
-RETURNING {_RETURNED}
-"""
-DELETE_DESTINATION = "DELETE FROM alert_destinations WHERE project_id = $1 AND id = $2 RETURNING id"
 
 
 async def cmd_destination_create(settings: Settings, args: argparse.Namespace) -> None:
@@ -47,7 +39,7 @@ async def cmd_destination_create(settings: Settings, args: argparse.Namespace) -
         )
     except (msgspec.ValidationError, DestinationUrlError) as exc:
         raise ValueError(f"invalid alert destination: {exc}") from None
-    secret = "vwh_" + secrets.token_urlsafe(SECRET_BYTES)
+    secret = new_secret()
     connection = await catalog.connect(settings)
     try:
         project = await catalog.get_project(connection, args.project)

@@ -18,27 +18,17 @@ import asyncpg
 import msgspec
 
 from services.cli import alert_destinations, catalog
-from services.contracts.alerts import RULE_COLUMNS, AlertRule, RuleSpec, rule_columns, spec_fields
+from services.contracts.alert_statements import (
+    DELETE_RULE,
+    INSERT_RULE,
+    LOCK_RULE,
+    MAX_RULES_PER_PROJECT,
+    SELECT_RULES,
+    UPDATE_RULE,
+)
+from services.contracts.alerts import AlertRule, RuleSpec, rule_columns, spec_fields
 from services.contracts.settings import Settings
 
-MAX_RULES_PER_PROJECT = 100  # the admin API's (services/admin/alert_rules.py)
-_RETURNED = ", ".join(AlertRule.__struct_fields__)
-_SET = ", ".join(RULE_COLUMNS)
-_VALUES = ", ".join(f"${n}" for n in range(3, len(RULE_COLUMNS) + 3))
-SELECT_RULES = f"SELECT {_RETURNED} FROM alert_rules WHERE project_id = $1 ORDER BY id"
-LOCK_RULE = f"SELECT {_RETURNED} FROM alert_rules WHERE project_id = $1 AND id = $2 FOR UPDATE"
-INSERT_RULE = f"""
-INSERT INTO alert_rules (project_id, {_SET})
-SELECT $1, {_VALUES}
-WHERE (SELECT count(*) FROM alert_rules WHERE project_id = $1) < $2
-RETURNING {_RETURNED}
-"""
-UPDATE_RULE = f"""
-UPDATE alert_rules SET ({_SET}) = ({_VALUES}), updated_at = now()
-WHERE project_id = $1 AND id = $2
-RETURNING {_RETURNED}
-"""
-DELETE_RULE = "DELETE FROM alert_rules WHERE project_id = $1 AND id = $2 RETURNING id"
 # Options whose value is the field's as given; the rest are mapped in `fields_from`.
 PLAIN = {
     "name": "name", "statistic": "statistic", "comparison": "comparison",

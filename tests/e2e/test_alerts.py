@@ -7,6 +7,7 @@ notification; each transition notified once."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -143,3 +144,57 @@ class TestAlertsEndToEnd:
             return [s["status"] for s in statuses] == ["delivered"] * 2
 
         await eventually(delivered, 10, "both deliveries marked delivered")
+
+
+@pytest.mark.skipif(
+    not os.environ.get("VITALS_SLOW_TESTS"),
+    reason="the receiver is down for ten minutes of wall time: run with VITALS_SLOW_TESTS=1"
+    " (the suite's fault test of the same path, with a 20 s outage, is"
+    " tests/workers/test_alert_delivery.py)",
+)
+@pytest.mark.timeout(1500)
+class TestReceiverDownTenMinutes:
+    async def test_delivered_once_after_it_returns(
+        self, alert_settings: Settings, db: asyncpg.Connection
+    ) -> None:
+        """The firing notification is due while the receiver is down; it is retried with
+        backoff (capped at 60 s here) and delivered, once, within a minute of its return."""
+        settings = msgspec.structs.replace(alert_settings, alerts_retry_base_s=10,
+                                           alerts_retry_cap_s=60)  # fmt: skip
+        receiver = Receiver()  # its port, not yet listening
+        project_id, key = await open_project(db, settings, "alerts-outage")
+        secret = "vwh_" + "s" * 43
+        await db.execute(
+            "INSERT INTO alert_destinations (project_id, name, url, secret) VALUES ($1, 'ops', $2, $3)",
+            project_id, receiver.url, secret,
+        )  # fmt: skip
+        await db.execute(
+            "INSERT INTO alert_rules (project_id, name, kind, metric, statistic, comparison,"
+            " threshold, window_minutes, min_samples) VALUES"
+            " ($1, 'slow', 'threshold', 'LCP', 'p75', 'above', 2500, 60, 50)",
+            project_id,
+        )
+        ingest = uvicorn_service("ingest", INGEST_FACTORY, settings)
+        worker = worker_service(settings, "--name", f"outage-{uuid.uuid4().hex[:8]}")
+        try:
+            ingest.wait_healthy(60)
+            worker.wait_healthy(60)
+            await send_lcp(ingest, key, [4000.0] * 60, "slow")
+
+            async def attempted() -> bool:
+                return bool(await db.fetchval("SELECT max(attempts) FROM alert_deliveries"))
+
+            await eventually(attempted, 60, "a first, failed attempt")
+            await asyncio.sleep(600)
+            attempts = await db.fetchval("SELECT attempts FROM alert_deliveries")
+            await receiver.start()
+            await receiver.wait_for(1, timeout_s=90)
+            await asyncio.sleep(15)
+            assert len(receiver.requests) == 1 and receiver.requests[0].signed_by(secret)
+            row = await db.fetchrow("SELECT status, attempts FROM alert_deliveries")
+            assert row is not None and row["status"] == "delivered"
+            assert attempts >= 8 and row["attempts"] == attempts + 1, (attempts, row)
+        finally:
+            await receiver.stop()
+            worker.stop()
+            ingest.stop()

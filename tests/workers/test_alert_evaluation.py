@@ -42,10 +42,7 @@ async def send_lcp(
     await process_batch(pool, ProjectDirectory(), batch(*beacons))
 
 
-async def threshold_rule(db: asyncpg.Connection, project: int, **fields: Any) -> int:
-    columns = {"name": "slow LCP", "kind": "threshold", "metric": "LCP", "statistic": "p75",
-               "comparison": "above", "threshold": 2500.0, "window_minutes": 60,
-               "min_samples": 20, **fields}  # fmt: skip
+async def insert_rule(db: asyncpg.Connection, project: int, **columns: Any) -> int:
     names = ", ".join(columns)
     marks = ", ".join(f"${i}" for i in range(2, len(columns) + 2))
     rule_id: int = await db.fetchval(
@@ -53,6 +50,14 @@ async def threshold_rule(db: asyncpg.Connection, project: int, **fields: Any) ->
         project, *columns.values(),
     )  # fmt: skip
     return rule_id
+
+
+async def threshold_rule(db: asyncpg.Connection, project: int, **fields: Any) -> int:
+    return await insert_rule(db, project, **{
+        "name": "slow LCP", "kind": "threshold", "metric": "LCP", "statistic": "p75",
+        "comparison": "above", "threshold": 2500.0, "window_minutes": 60, "min_samples": 20,
+        **fields,
+    })  # fmt: skip
 
 
 async def destination(db: asyncpg.Connection, project: int, name: str = "ops") -> int:
@@ -239,12 +244,8 @@ class TestSilence:
                 )  # fmt: skip
 
     async def silence_rule(self, db: asyncpg.Connection, project: int) -> int:
-        rule_id: int = await db.fetchval(
-            "INSERT INTO alert_rules (project_id, name, kind, silence_minutes,"
-            " resolve_after_minutes) VALUES ($1, 'no beacons', 'silence', 30, 0) RETURNING id",
-            project,
-        )
-        return rule_id
+        return await insert_rule(db, project, name="no beacons", kind="silence",
+                                 silence_minutes=30, resolve_after_minutes=0)  # fmt: skip
 
     async def test_traffic_that_stops_fires_and_returning_traffic_resolves(
         self, pool: asyncpg.Pool, db: asyncpg.Connection, settings: Settings
@@ -295,14 +296,8 @@ class TestRegression:
             )  # fmt: skip
 
     async def regression_rule(self, db: asyncpg.Connection, project: int, **fields: Any) -> int:
-        columns = {"name": "regressions", "kind": "regression", **fields}
-        names = ", ".join(columns)
-        marks = ", ".join(f"${i}" for i in range(2, len(columns) + 2))
-        rule_id: int = await db.fetchval(
-            f"INSERT INTO alert_rules (project_id, {names}) VALUES ($1, {marks}) RETURNING id",
-            project, *columns.values(),
-        )  # fmt: skip
-        return rule_id
+        return await insert_rule(db, project, **{"name": "regressions", "kind": "regression",
+                                                 **fields})  # fmt: skip
 
     async def test_a_slower_release_fires_naming_it(
         self, pool: asyncpg.Pool, db: asyncpg.Connection, settings: Settings
