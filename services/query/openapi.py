@@ -39,7 +39,9 @@ Attribution percentiles are computed from raw rows and are exact. Groups with fe
 **Caching.** Answers are cached per project and normalised query. A window that can still
 receive data (ingest accepts page views up to 48 h late) is cached under the data versions
 of its hours, so data stored since is always in the answer; one that touches now lives at
-most 10 s, a final one 1 h. Send `Cache-Control: no-cache` to compute afresh.
+most 10 s, a final one 1 h. Send `Cache-Control: no-cache` to compute afresh. Never cached:
+a release's comparison and check, and the alerts views (state, history, deliveries), which
+answer `Cache-Control: no-store`.
 
 **Errors** are `{"error": code, "detail": message}`: 400 `invalid_parameter` (the detail
 names the parameter), 401 `invalid_token` / `invalid_credentials`, 403
