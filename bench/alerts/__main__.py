@@ -41,6 +41,7 @@ TARGET = "vitals_alerts_bench"
 PROJECTS = 1_000
 SOURCES = 11  # the benchmark data set's projects: the busy shop and ten background sites
 HOURS = 3
+DAYS = 30  # bench-query's data set: four earlier weeks for the silence rules, and more
 WEEKS = 4
 HOURLY = ("vitals_totals_hourly", "vitals_device_hourly", "vitals_route_hourly",
           "vitals_client_hourly")  # fmt: skip
@@ -202,14 +203,19 @@ async def run_cycles(
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cycles", type=int, default=11)
+    parser.add_argument(
+        "--page-views", type=int, default=200_000,
+        help="a day, busy project; another size loads a data set of its own (a smoke test)",
+    )  # fmt: skip
     args = parser.parse_args()
     base = Settings.from_env()
-    source_url = database_url(base.database_url, SOURCE)
-    if not await already_loaded(source_url, 30, 200_000):
-        print(f"loading {SOURCE} (as make bench-query does) ...", flush=True)
-        await recreate(base.database_url, SOURCE)
+    source = SOURCE if args.page_views == 200_000 else f"{SOURCE}_{args.page_views}"
+    source_url = database_url(base.database_url, source)
+    if not await already_loaded(source_url, DAYS, args.page_views):
+        print(f"loading {source} (as make bench-query does) ...", flush=True)
+        await recreate(base.database_url, source)
         now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-        await load(source_url, end=now, days=30, page_views=200_000)
+        await load(source_url, end=now, days=DAYS, page_views=args.page_views)
     target_url = database_url(base.database_url, TARGET)
     started = time.perf_counter()
     end = await build(base, source_url, target_url)
@@ -225,7 +231,7 @@ async def main() -> None:
         "first_cycle_s": results[0]["seconds"],
         "queries_per_rule": round(sum(r["reads"] for r in steady) / read, 2),
         "writes_per_rule": round(sum(r["writes"] for r in steady) / read, 2),
-        "rules": PROJECTS, "projects": PROJECTS,
+        "rules": PROJECTS, "projects": PROJECTS, "busy_page_views_a_day": args.page_views,
         "edition": await database_edition(target_url),
     }))  # fmt: skip
 
