@@ -10,8 +10,9 @@ small tables) and says `Cache-Control: no-store` so no browser or proxy keeps it
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import Request, get
@@ -64,6 +65,15 @@ def cursor_of(at: datetime, row_id: int) -> str:
     return f"{(at - EPOCH) // timedelta(microseconds=1)}-{row_id}"
 
 
+T = TypeVar("T")
+
+
+def paged(rows: list[T], limit: int, cursor: Callable[[T], str]) -> tuple[list[T], str | None]:
+    """A page of `limit` rows, read as limit + 1, and the cursor of the next (None: last)."""
+    page = rows[:limit]
+    return page, cursor(page[-1]) if len(rows) > limit else None
+
+
 def parse_cursor(text: str | None) -> Cursor | None:
     if text is None:
         return None
@@ -90,9 +100,8 @@ async def alert_history_view(
     after = parse_cursor(before)
     # One more than asked: whether another page follows, without counting.
     rows = await guarded(lambda: reads.events(request.app.state.db, project_id, limit + 1, after))
-    page, more = rows[:limit], len(rows) > limit
-    last = page[-1] if more else None
-    return AlertHistory(project_id, page, cursor_of(last.at, last.id) if last else None)
+    page, following = paged(rows, limit, lambda last: cursor_of(last.at, last.id))
+    return AlertHistory(project_id, page, following)
 
 
 @get("/alerts/deliveries", responses=VIEW_ERRORS, cache_control=NO_STORE,
@@ -104,9 +113,8 @@ async def alert_deliveries_view(
     after = parse_cursor(before)
     db = request.app.state.db
     rows = await guarded(lambda: reads.deliveries(db, project_id, limit + 1, after))
-    page, more = rows[:limit], len(rows) > limit
-    last = page[-1] if more else None
-    return DeliveryLog(project_id, page, cursor_of(last.created_at, last.id) if last else None)
+    page, following = paged(rows, limit, lambda last: cursor_of(last.created_at, last.id))
+    return DeliveryLog(project_id, page, following)
 
 
 ALERT_VIEWS = [alerts_view, alert_history_view, alert_deliveries_view]
