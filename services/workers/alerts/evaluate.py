@@ -50,12 +50,13 @@ LEFT JOIN alert_states s ON s.rule_id = r.id
 WHERE r.enabled
 ORDER BY r.id
 """
+# changed_at: when the rule entered its state; a rule never fired keeps its first evaluation's.
 SAVE_STATE = """
 INSERT INTO alert_states AS s (rule_id, state, changed_at, evaluated_at, value, samples,
                                recovering_since, resolved_at, release)
 VALUES ($1, $2, coalesce($3::timestamptz, $4), $4, $5, $6, $7, $8, $9)
 ON CONFLICT (rule_id) DO UPDATE SET
-    state = excluded.state, changed_at = excluded.changed_at,
+    state = excluded.state, changed_at = coalesce($3::timestamptz, s.changed_at),
     evaluated_at = excluded.evaluated_at, value = excluded.value, samples = excluded.samples,
     recovering_since = excluded.recovering_since, resolved_at = excluded.resolved_at,
     release = excluded.release
