@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from bench.query.dataset import Site, pages
-from services.cli.migrations import DEFAULT_DIRECTORY, detect_edition, discover, migrate
+from services.cli.migrations import detect_edition, migrate
 from tests.query.seeding import RECOUNT, ROLLUP_TABLES, VITALS_COLUMNS
 
 BACKGROUND_PROJECTS = 10
@@ -50,8 +50,9 @@ async def recreate(base_url: str, name: str) -> None:
 
 
 async def already_loaded(url: str, days: int, page_views: int) -> bool:
-    """Loaded with this shape and with every migration there is: rows loaded before a
-    migration changed the schema (releases, say) are not what the code now reads."""
+    """Loaded with this shape. A migration added since is applied here rather than by
+    reloading (40 minutes on 2 cores): it must work on a production database full of rows
+    anyway, and its backfill brings the rows to what the code now reads."""
     try:
         connection = await asyncpg.connect(url)
     except asyncpg.InvalidCatalogNameError:
@@ -61,11 +62,8 @@ async def already_loaded(url: str, days: int, page_views: int) -> bool:
         row = await connection.fetchrow("SELECT days, page_views FROM bench_load")
         if row is None or tuple(row) != (days, page_views):
             return False
-        known = {m.version for m in discover(DEFAULT_DIRECTORY, await detect_edition(connection))}
-        applied = {
-            r["version"] for r in await connection.fetch("SELECT version FROM schema_migrations")
-        }
-        return known <= applied
+        await migrate(connection)
+        return True
     finally:
         await connection.close()
 

@@ -137,6 +137,7 @@ async def main() -> None:
     parser.add_argument("--calls", type=int, default=25)
     parser.add_argument("--baseline-calls", type=int, default=20)
     parser.add_argument("--reload", action="store_true", help="rebuild the database")
+    parser.add_argument("--load-only", action="store_true", help="load, and measure nothing")
     parser.add_argument(
         "--copy-from", metavar="URL",
         help="load by copying this loaded benchmark database (e.g. the other edition's)",
@@ -159,6 +160,8 @@ async def main() -> None:
     sizes = await rollup_sizes(url)
     for name, rows in sizes.items():
         print(f"  {name:28} {rows:>12,} rows")
+    if args.load_only:
+        return
 
     cache = RedisServer(appendonly=False, policy="allkeys-lru").start()
     settings = Settings(

@@ -93,19 +93,26 @@ async def evaluate_all(pool: Pool, settings: Settings, now: datetime | None = No
             now = now or await db.fetchval("SELECT now()")
             rows = await db.fetch(RULES)
             read = transitions = notifications = failed = 0
+            unchanged: list[tuple[object, ...]] = []
             for row in rows:
                 if not due(row["kind"], row["id"], row["evaluated_at"], now):
                     continue
                 read += 1
                 try:
-                    made = await _evaluate(db, row, now, settings)
+                    state, made = await _evaluate(db, row, now, settings)
                 except Exception:  # one broken rule must not stop the others
                     log.exception("alert_rule_failed", rule_id=row["id"])
                     failed += 1
                     continue
-                if made is not None:
+                if made is None:
+                    unchanged.append(state)
+                else:
                     transitions += 1
                     notifications += made
+            # One batch, not a commit (and a WAL flush) per rule: most rules make no
+            # transition, and a cycle lost before this line only delays their bookkeeping
+            # (value, samples, recovering_since) by one cycle.
+            await db.executemany(SAVE_STATE, unchanged)
         finally:
             await db.execute("SELECT pg_advisory_unlock($1, $2)", *LOCK_KEY)
     return CycleReport(ran=True, rules=len(rows), read=read, transitions=transitions,
@@ -119,8 +126,11 @@ def due(kind: str, rule_id: int, evaluated_at: datetime | None, now: datetime) -
     return (int(now.timestamp()) // 60 + rule_id) % REGRESSION_EVERY_MIN == 0
 
 
-async def _evaluate(db: Connection, row: Any, now: datetime, settings: Settings) -> int | None:
-    """Read and step one rule; its transition's notification count, or None for none."""
+async def _evaluate(
+    db: Connection, row: Any, now: datetime, settings: Settings
+) -> tuple[tuple[object, ...], int | None]:
+    """Read and step one rule. A transition is written here, with its notifications, and
+    their count returned; without one (None) the caller saves the state returned."""
     rule = msgspec.convert({k: row[k] for k in AlertRule.__struct_fields__}, AlertRule)
     before = RuleState(
         state=row["state"] or "ok", changed_at=row["state_changed_at"],
@@ -131,13 +141,12 @@ async def _evaluate(db: Connection, row: Any, now: datetime, settings: Settings)
     timing = Timing(resolve_after=timedelta(minutes=rule.resolve_after_minutes),
                     cooldown=timedelta(minutes=rule.cooldown_minutes))  # fmt: skip
     after, transition = step(before, reading, timing, now)
+    state = (rule.id, after.state, after.changed_at, now, reading.value, reading.samples,
+             after.recovering_since, after.resolved_at, after.release)  # fmt: skip
+    if transition is None:
+        return state, None
     async with db.transaction():
-        await db.execute(
-            SAVE_STATE, rule.id, after.state, after.changed_at, now, reading.value,
-            reading.samples, after.recovering_since, after.resolved_at, after.release,
-        )  # fmt: skip
-        if transition is None:
-            return None
+        await db.execute(SAVE_STATE, *state)
         details = notice(rule, row["slug"], transition, reading, before=before, now=now,
                          settings=settings)  # fmt: skip
         event_id = await db.fetchval(
@@ -146,7 +155,7 @@ async def _evaluate(db: Connection, row: Any, now: datetime, settings: Settings)
         )  # fmt: skip
         result = await db.execute(OUTBOX, event_id, rule.project_id)
     log.info("alert_transition", rule_id=rule.id, transition=transition, value=reading.value)
-    return int(result.rsplit(" ", 1)[1])
+    return state, int(result.rsplit(" ", 1)[1])
 
 
 def notice(
