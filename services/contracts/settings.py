@@ -89,8 +89,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     time_origin_max_age_s: float = 172_800.0
     time_origin_max_ahead_s: float = 600.0
     # A trusted proxy's country header (e.g. cf-ipcountry); set it only behind a proxy
-    # that overwrites it, or clients choose their own country. Unset: no country.
+    # that overwrites it, or clients choose their own country. When it is set and present
+    # it wins; otherwise ingest looks the client's address (trusted_proxy_hops) up in the
+    # DB-IP Lite table (services/ingest/geo.py) unless country_from_address is off. The
+    # address is never stored nor logged.
     country_header: str | None = None
+    country_from_address: bool = True
 
     # Login (query service). Failed logins are counted per account (normalised email)
     # and per client address over a fixed window; at the limit login answers 429 before
@@ -101,7 +105,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_account_failures: int = 10
     login_address_failures: int = 50
     login_window_s: int = 900
-    # How many reverse proxies in front of the query service append to X-Forwarded-For.
+    # How many reverse proxies in front of the query service and ingest append to
+    # X-Forwarded-For (login throttling, the country of a beacon).
     # 0: the socket peer is the client, since any client can write that header itself.
     trusted_proxy_hops: int = 0
     # argon2 runs on this many threads (0: half the cores, at least one, so a login flood
