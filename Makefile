@@ -54,6 +54,6 @@ bench-dashboard:     ## navigation → rendered overview in headless Chromium, c
 provision:           ## install and start what is missing, nothing else
 	scripts/provision.sh all
 
-clean:               ## stop local servers and delete .local/ (all local data)
-	scripts/provision.sh stop || true
-	rm -rf .local .venv
+clean:               ## stop local servers and delete .local/ (all local data, wherever it links to)
+	scripts/provision.sh clean
+	rm -rf .venv

@@ -4,7 +4,7 @@
 # environment, node packages, and a local PostgreSQL + Redis under .local/.
 # A second run only checks and starts what is not already running.
 #
-#   scripts/provision.sh [system|python|node|services|all|stop]   (default: all)
+#   scripts/provision.sh [system|python|node|services|all|stop|clean]   (default: all)
 #
 # Honours VITALS_DATABASE_URL / VITALS_REDIS_URL: when set, no local server is started.
 #
@@ -24,21 +24,34 @@ TIMESCALE_PG_PORT=${VITALS_LOCAL_TIMESCALE_PG_PORT:-55433}
 REDIS_PORT=${VITALS_LOCAL_REDIS_PORT:-56379}
 TIMESCALEDB_VERSION=2.19.3
 UV_VERSION=0.13.8
-# The Timescale edition's home: usr/ (the copy of PostgreSQL with the Timescale-licensed
-# build installed into it), pg/ (its cluster), build.log.
-TIMESCALE_HOME="$LOCAL/timescale"
+# Where PostgreSQL's files go when the postgres user cannot enter the checkout (see
+# locate_postgres_files).
+RELOCATED_HOME=/var/lib/vitals
 
 log() { printf '\033[1m[provision]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31m[provision] %s\033[0m\n' "$*" >&2; exit 1; }
 
 EDITION=${VITALS_EDITION:-apache}
 case "$EDITION" in
-  apache) PG_BIN=$SYSTEM_PG_BIN; PG_DIR="$LOCAL/pg"; PG_PORT=$APACHE_PG_PORT ;;
-  timescale)
-    PG_BIN="$TIMESCALE_HOME/usr/lib/postgresql/$PG_MAJOR/bin"
-    PG_DIR="$TIMESCALE_HOME/pg"; PG_PORT=$TIMESCALE_PG_PORT ;;
+  apache|timescale) ;;
   *) die "VITALS_EDITION must be apache (the default) or timescale, not '$EDITION'" ;;
 esac
+
+# The edition's binaries, cluster and port. Real paths: .local/pg and .local/timescale
+# may be links (locate_postgres_files), and the postgres user must not walk through them.
+# The Timescale edition's home: usr/ (the copy of PostgreSQL with the Timescale-licensed
+# build installed into it), pg/ (its cluster), build.log.
+edition_paths() {
+  TIMESCALE_HOME=$(readlink -m "$LOCAL/timescale")
+  if [ "$EDITION" = timescale ]; then
+    PG_BIN="$TIMESCALE_HOME/usr/lib/postgresql/$PG_MAJOR/bin"
+    PG_DIR="$TIMESCALE_HOME/pg"; PG_PORT=$TIMESCALE_PG_PORT; PG_PORT_VARIABLE=VITALS_LOCAL_TIMESCALE_PG_PORT
+  else
+    PG_BIN=$SYSTEM_PG_BIN
+    PG_DIR=$(readlink -m "$LOCAL/pg"); PG_PORT=$APACHE_PG_PORT; PG_PORT_VARIABLE=VITALS_LOCAL_PG_PORT
+  fi
+}
+edition_paths
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"
@@ -206,22 +219,50 @@ build_if_stale() {
 # --- local servers ---------------------------------------------------------------
 # PostgreSQL refuses to run as root, so when we are root the cluster belongs to postgres.
 pg_run() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /: the postgres user may not be allowed into the folder we run in.
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+}
+
+# As root, the postgres user must walk down to its cluster, and to the Timescale
+# edition's copy of PostgreSQL whose binaries it runs. In a checkout it cannot enter (one
+# under /root, mode 700: "could not access directory") they live in
+# /var/lib/vitals/<checkout>/ instead, linked from .local/pg and .local/timescale. Opening
+# the home folder to it is not ours to decide: with trust authentication, anyone who can
+# log in to the cluster reads files as postgres.
+locate_postgres_files() {
+  [ "$(id -u)" -eq 0 ] || return 0
+  chmod o+x "$ROOT" "$LOCAL" 2>/dev/null || true  # the checkout's own folders, at least
+  if runuser -u postgres -- test -x "$LOCAL" 2>/dev/null; then return 0; fi
+  local home name
+  home="$RELOCATED_HOME/$(basename "$ROOT")-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+  for name in pg timescale; do
+    [ -L "$LOCAL/$name" ] && continue  # linked by an earlier run
+    (umask 022 && mkdir -p "$home")
+    if [ -e "$LOCAL/$name" ]; then
+      # What an earlier run left (an empty folder from a failed initdb, a build) moves
+      # along; a cluster that is still running does not.
+      [ -e "$LOCAL/$name/data/postmaster.pid" ] || [ -e "$LOCAL/$name/pg/data/postmaster.pid" ] &&
+        die ".local/$name holds a running PostgreSQL: stop it (scripts/provision.sh stop) and run again"
+      [ -e "$home/$name" ] && die "both .local/$name and $home/$name exist: keep one and run again"
+      mv "$LOCAL/$name" "$home/$name"
+    else
+      (umask 022 && mkdir -p "$home/$name")
+    fi
+    ln -s "$home/$name" "$LOCAL/$name"
+    log "PostgreSQL runs as the postgres user, who cannot enter $ROOT: .local/$name links to $home/$name"
+  done
+  edition_paths
 }
 
 start_postgres() {
   local data="$PG_DIR/data"
   mkdir -p "$PG_DIR"
   [ "$(id -u)" -eq 0 ] && chown postgres "$PG_DIR"
-  # postgres (the user) must be able to reach the cluster through the checkout's folders.
-  [ "$(id -u)" -eq 0 ] && chmod o+x "$ROOT" "$LOCAL" "$(dirname "$PG_DIR")" 2>/dev/null || true
   if [ ! -f "$data/PG_VERSION" ]; then
-    log "initialising PostgreSQL ($EDITION edition) in ${PG_DIR#"$ROOT"/}"
+    log "initialising PostgreSQL ($EDITION edition) in $(display "$PG_DIR")"
     pg_run "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
     cat >>"$data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
-port = $PG_PORT
-unix_socket_directories = '$PG_DIR'
 shared_preload_libraries = 'timescaledb'
 timescaledb.telemetry_level = off
 # TimescaleDB starts a job scheduler per database and the suite makes several test
@@ -236,30 +277,74 @@ CONF
   # Copied at every provision, so a change to the repository's file reaches an existing
   # cluster too (a running one reloads it below; these settings need no restart).
   cp "$ROOT/deploy/postgresql/write-path.conf" "$data/vitals-write-path.conf"
-  grep -q "^include_if_exists = 'vitals-write-path.conf'" "$data/postgresql.conf" ||
-    echo "include_if_exists = 'vitals-write-path.conf'" >>"$data/postgresql.conf"
+  # The port and the socket folder follow VITALS_LOCAL_*PG_PORT and where the checkout is
+  # at every start, not what they were at initdb. Included last: it overrides the port
+  # line that clusters made before this file carry in postgresql.conf.
+  printf "port = %s\nunix_socket_directories = '%s'\n" "$PG_PORT" "$PG_DIR" >"$data/vitals-local.conf"
+  local include
+  for include in vitals-write-path.conf vitals-local.conf; do
+    grep -q "^include_if_exists = '$include'" "$data/postgresql.conf" ||
+      echo "include_if_exists = '$include'" >>"$data/postgresql.conf"
+  done
   if pg_run "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    local running_port
+    running_port=$(sed -n 4p "$data/postmaster.pid")
+    # A restart would cut off whoever uses it; moving it is the operator's call.
+    [ "$running_port" = "$PG_PORT" ] || die "PostgreSQL ($EDITION edition, $(display "$PG_DIR")) is running on port $running_port,
+but $PG_PORT_VARIABLE asks for $PG_PORT. Either stop it (scripts/provision.sh stop) and run
+again, which starts it on $PG_PORT, or set $PG_PORT_VARIABLE=$running_port to keep it there."
     pg_run "$PG_BIN/pg_ctl" -D "$data" reload >/dev/null
   else
     log "starting PostgreSQL ($EDITION edition) on 127.0.0.1:$PG_PORT"
-    pg_run "$PG_BIN/pg_ctl" -D "$data" -l "$PG_DIR/server.log" -w -t 60 start >/dev/null
+    pg_run "$PG_BIN/pg_ctl" -D "$data" -l "$PG_DIR/server.log" -w -t 60 start >/dev/null ||
+      die "PostgreSQL did not start on port $PG_PORT; the end of $(display "$PG_DIR")/server.log:
+$(tail -n 5 "$PG_DIR/server.log")"
   fi
+}
+
+display() { printf '%s' "${1#"$ROOT"/}"; }
+
+# The Redis this checkout started, if it still runs: its pid (from its pid file), or nothing.
+local_redis_pid() {
+  local pid
+  pid=$(cat "$LOCAL/redis/redis.pid" 2>/dev/null) || return 0
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = redis-server ] && echo "$pid"
+  return 0
+}
+
+# Redis names its address in its process title: "redis-server 127.0.0.1:56379".
+redis_port_of() {
+  local title
+  title=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 0
+  [[ $title =~ :([0-9]+) ]] && printf '%s' "${BASH_REMATCH[1]}"
+  return 0
 }
 
 start_redis() {
   mkdir -p "$LOCAL/redis"
-  if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
-    log "starting Redis on 127.0.0.1:$REDIS_PORT"
-    # AOF with fsync every second and noeviction: an accepted beacon must never be evicted.
-    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$LOCAL/redis" --daemonize yes \
-      --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
-      --logfile "$LOCAL/redis/server.log" --pidfile "$LOCAL/redis/redis.pid" --save ""
-    for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0
+  local pid running_port
+  pid=$(local_redis_pid)
+  if [ -n "$pid" ]; then
+    # A second server on the same AOF files would corrupt them.
+    running_port=$(redis_port_of "$pid")
+    die "Redis (.local/redis, pid $pid) is running on port ${running_port:-?}, but VITALS_LOCAL_REDIS_PORT
+asks for $REDIS_PORT. Either stop it (scripts/provision.sh stop) and run again, which starts it
+on $REDIS_PORT, or set VITALS_LOCAL_REDIS_PORT=${running_port:-its port} to keep it there."
   fi
+  log "starting Redis on 127.0.0.1:$REDIS_PORT"
+  # AOF with fsync every second and noeviction: an accepted beacon must never be evicted.
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$LOCAL/redis" --daemonize yes \
+    --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
+    --logfile "$LOCAL/redis/server.log" --pidfile "$LOCAL/redis/redis.pid" --save ""
+  for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+  die "Redis did not answer on port $REDIS_PORT; the end of .local/redis/server.log:
+$(tail -n 5 "$LOCAL/redis/server.log")"
 }
 
 ensure_services() {
   if [ -z "${VITALS_DATABASE_URL:-}" ]; then
+    locate_postgres_files
     if [ "$EDITION" = timescale ]; then
       local fresh=no
       timescale_edition_built || fresh=yes
@@ -300,14 +385,33 @@ ENV
   mv "$LOCAL/env.tmp" "$LOCAL/env"  # whole, for anyone sourcing it meanwhile
 }
 
-# Stops every local server, both editions' clusters included.
+# Stops every local server this checkout started, both editions' clusters included,
+# whatever ports they were started on.
 stop_services() {
-  local data
-  for data in "$LOCAL/pg/data" "$TIMESCALE_HOME/pg/data"; do
+  local data pid
+  for data in "$LOCAL/pg/data" "$LOCAL/timescale/pg/data"; do
+    data=$(readlink -m "$data")
     [ -f "$data/PG_VERSION" ] && pg_run "$SYSTEM_PG_BIN/pg_ctl" -D "$data" -m fast stop >/dev/null 2>&1 || true
   done
-  redis-cli -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || true
+  pid=$(local_redis_pid)
+  if [ -n "$pid" ]; then
+    redis-cli -p "$(redis_port_of "$pid")" shutdown >/dev/null 2>&1 || true
+    for _ in $(seq 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+  fi
   log "local PostgreSQL and Redis stopped"
+}
+
+# `make clean`: stops the servers and deletes .local/, with what it links to.
+clean_local() {
+  stop_services
+  local name target
+  for name in pg timescale; do
+    [ -L "$LOCAL/$name" ] || continue
+    target=$(readlink -m "$LOCAL/$name")
+    rm -rf "$target"
+    rmdir "$(dirname "$target")" 2>/dev/null || true  # the checkout's folder, once empty
+  done
+  rm -rf "$LOCAL"
 }
 
 main() {
@@ -318,6 +422,7 @@ main() {
     node) ensure_node ;;
     services) ensure_services; write_env ;;
     stop) stop_services ;;
+    clean) clean_local; return ;;
     all) ensure_system_packages; ensure_python; ensure_node; ensure_services; write_env ;;
     *) die "unknown step: $1" ;;
   esac
