@@ -96,7 +96,10 @@ async def process_batch(
                 dropped["unknown_project"] += len(accepted.beacon.reports)
                 continue
             try:
-                entries.append((accepted, normalize(accepted, project.rules)))
+                reports = normalize(
+                    accepted, project.rules, keep_trailing_slash=project.keep_trailing_slash
+                )
+                entries.append((accepted, reports))
             except DATA_ERRORS as exc:  # e.g. a URL an older ingest let through
                 outcome.parked.append(_parked(accepted, exc))
         await _write_bisecting(connection, entries, outcome)

@@ -55,9 +55,11 @@ def from_epoch_ms(ms: float) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
-def normalize(accepted: AcceptedBeacon, rules: list[CompiledRule]) -> list[Report]:
+def normalize(
+    accepted: AcceptedBeacon, rules: list[CompiledRule], *, keep_trailing_slash: bool = False
+) -> list[Report]:
     beacon = accepted.beacon
-    page = page_of(beacon.url, rules, beacon.route)
+    page = page_of(beacon.url, rules, beacon.route, keep_trailing_slash=keep_trailing_slash)
     agent = agent_of(accepted.user_agent)
     connection = (beacon.connection.effective_type if beacon.connection else None) or ""
     time = from_epoch_ms(beacon.time_origin)

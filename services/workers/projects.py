@@ -1,4 +1,4 @@
-"""Which projects exist and their route rules, cached per process with a short TTL.
+"""Which projects exist and how their routes are named, cached per process with a short TTL.
 
 Every batch needs both, and they change only when an operator edits a project: a
 30-second cache keeps the lookup off the hot path while a rule change (or a deleted
@@ -19,7 +19,8 @@ from services.workers.routes import CompiledRule, RouteRule, compile_rules
 TTL_S = 30.0
 
 SELECT_PROJECTS = """
-SELECT id, route_rules::text AS route_rules FROM projects WHERE id = ANY($1::int[])
+SELECT id, route_rules::text AS route_rules, keep_trailing_slash
+FROM projects WHERE id = ANY($1::int[])
 """
 
 log = structlog.get_logger()
@@ -29,16 +30,18 @@ _decode_rules = msgspec.json.Decoder(list[RouteRule]).decode
 class ProjectRow(msgspec.Struct, frozen=True):
     id: int
     route_rules: str  # jsonb as text
+    keep_trailing_slash: bool = False
 
 
 class Project(msgspec.Struct, frozen=True):
     id: int
     rules: list[CompiledRule]
+    keep_trailing_slash: bool = False  # `/about/` and `/about` are two routes
 
 
 async def select_projects(connection: Connection, ids: list[int]) -> list[ProjectRow]:
     rows = await connection.fetch(SELECT_PROJECTS, ids)
-    return [ProjectRow(row["id"], row["route_rules"]) for row in rows]
+    return [ProjectRow(row["id"], row["route_rules"], row["keep_trailing_slash"]) for row in rows]
 
 
 def project_of(row: ProjectRow) -> Project:
@@ -49,7 +52,7 @@ def project_of(row: ProjectRow) -> Project:
     for error in errors:
         # An operator's typo must not stop the project's data: skip the rule, say so.
         log.warning("route_rule_ignored", project_id=row.id, error=error)
-    return Project(row.id, rules)
+    return Project(row.id, rules, row.keep_trailing_slash)
 
 
 class ProjectDirectory:

@@ -17,6 +17,14 @@ Otherwise each path segment that looks like an identifier becomes `:id`:
 
 The last rule keeps readable slugs (`my-long-post-title-2024`, `iPhone-15-Pro-Max-256GB`)
 and catches random tokens; a project rule fixes whatever it gets wrong.
+
+The path is already in its one spelling (contracts/page_path.py: `/caf%C3%A9` is `/café`),
+and a declared route is spelled the same way, since SPA code often passes
+`location.pathname`, which the browser encodes. A trailing slash makes no route of its
+own (`/about/` is `/about`) unless the project keeps them apart
+(`projects.keep_trailing_slash`); a project rule's route is used as its author wrote it.
+A route over MAX_ROUTE characters is cut at the last `/` that fits and ends in `/…`, so a
+dashboard shows whole segments and the cut is visible.
 """
 
 from __future__ import annotations
@@ -25,10 +33,12 @@ import re
 
 import msgspec
 
+from services.contracts.page_path import canonical_path
 from services.contracts.page_url import split_page_url
 
 ID = ":id"
 MAX_ROUTE = 512  # a route is a dashboard label; a longer one is a path we failed to template
+CUT = "/…"  # ends a route cut to MAX_ROUTE
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEX = re.compile(r"[0-9a-fA-F]{16,}")
@@ -63,20 +73,45 @@ def compile_rules(rules: list[RouteRule]) -> tuple[list[CompiledRule], list[str]
     return compiled, errors
 
 
-def page_of(url: str, rules: list[CompiledRule], declared_route: str | None = None) -> Page:
+def page_of(
+    url: str,
+    rules: list[CompiledRule],
+    declared_route: str | None = None,
+    *,
+    keep_trailing_slash: bool = False,
+) -> Page:
     """Host and path of a page URL by ingest's own rule (contracts/page_url.py), and its
     route. Raises InvalidUrl only for a URL an older ingest let through."""
     split = split_page_url(url)
-    return Page(host=split.host, path=split.path, route=route_of(split.path, rules, declared_route))
+    route = route_of(split.path, rules, declared_route, keep_trailing_slash=keep_trailing_slash)
+    return Page(host=split.host, path=split.path, route=route)
 
 
-def route_of(path: str, rules: list[CompiledRule], declared_route: str | None = None) -> str:
+def route_of(
+    path: str,
+    rules: list[CompiledRule],
+    declared_route: str | None = None,
+    *,
+    keep_trailing_slash: bool = False,
+) -> str:
     for rule in rules:
         if rule.pattern.fullmatch(path):
-            return rule.route[:MAX_ROUTE]
+            return bounded(rule.route)
     if declared_route:
-        return declared_route[:MAX_ROUTE]
-    return "/".join(ID if is_identifier(s) else s for s in path.split("/"))[:MAX_ROUTE]
+        route = canonical_path(declared_route)
+    else:
+        route = "/".join(ID if is_identifier(s) else s for s in path.split("/"))
+    if not keep_trailing_slash:
+        route = route.rstrip("/") or "/"
+    return bounded(route)
+
+
+def bounded(route: str) -> str:
+    """The route, or its longest run of whole segments that fits with the CUT mark."""
+    if len(route) <= MAX_ROUTE:
+        return route
+    end = route.rfind("/", 0, MAX_ROUTE - len(CUT) + 1)
+    return route[: max(end, 0)] + CUT
 
 
 def is_identifier(segment: str) -> bool:

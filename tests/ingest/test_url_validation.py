@@ -28,6 +28,7 @@ REFUSED = {
     "not http(s)": "javascript:alert(1)",
     "relative": "/products/1",
     "over 2048 bytes in UTF-8": "https://shop.example/" + "é" * 1020,
+    "over 2048 bytes once its control characters are encoded": "https://x.example/" + "\x01" * 700,
 }
 ACCEPTED = {
     "host and port": ("https://Shop.Example:8443/cart?x=1#y", "shop.example:8443", "/cart"),
@@ -36,6 +37,7 @@ ACCEPTED = {
     "port 65535, the highest": ("http://shop.example:65535", "shop.example:65535", "/"),
     "user info": ("https://me:pw@shop.example/p", "shop.example", "/p"),
     "host beyond ASCII": ("https://bücher.example/ü", "bücher.example", "/ü"),
+    "path percent-encoded": ("https://shop.example/caf%C3%A9", "shop.example", "/café"),
 }
 
 

@@ -33,7 +33,7 @@ class TestRoutes:
             ("/shop/iPhone-15-Pro-Max-256GB", "/shop/iPhone-15-Pro-Max-256GB"),
             ("/docs/deadbeefdeadbeef", "/docs/deadbeefdeadbeef"),
             ("/v2/api", "/v2/api"),
-            ("/trailing/", "/trailing/"),
+            ("/trailing/", "/trailing"),
         ],
     )
     def test_generic_identifiers_become_id(self, path: str, route: str) -> None:
