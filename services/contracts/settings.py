@@ -114,6 +114,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # login_hash_queue logins waiting for one; past that login answers 503 at once.
     login_hash_threads: int = 0
     login_hash_queue: int = 16
+    # records:queryRecord calls per project per minute (0: no limit); past it 429 with
+    # Retry-After, as CrUX answers. 150 is Google's CrUX API quota, so a tool written for
+    # CrUX paces itself the same way against us.
+    crux_queries_per_minute: int = 150
 
     # Retention, in days: raw rows feed breakdowns and attribution (CrUX's 28-day window
     # plus a week); hourly rollups a quarter of trends; daily ones year over year.
