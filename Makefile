@@ -4,8 +4,8 @@
 UV := .local/uv/bin/uv
 VENV := .venv/bin
 
-run:                 ## provision, migrate, start every service with demo data
-	scripts/run.sh
+run:                 ## provision, migrate, start every service with demo data; logs in .local/logs (FOLLOW=1 shows them too)
+	scripts/run.sh $(if $(FOLLOW),--follow)
 
 test:                ## provision and run every test suite (what CI runs)
 	scripts/test.sh

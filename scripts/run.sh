@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
 # `make run`: provision, migrate, make sure a demo project exists, print how to reach
 # everything, then run all services in the foreground until Ctrl-C.
+#
+#   scripts/run.sh [--follow]   (make run FOLLOW=1)
+#
+# Each service's output goes to .local/logs/<service>.log; the terminal shows services up
+# or down and their errors, or, with --follow (VITALS_FOLLOW=1), every line as well.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+FOLLOW=${VITALS_FOLLOW:-0}
+for arg in "$@"; do
+  case "$arg" in
+    --follow) FOLLOW=1 ;;
+    *) echo "usage: scripts/run.sh [--follow]" >&2; exit 2 ;;
+  esac
+done
 
 scripts/provision.sh all
 # shellcheck disable=SC1091
@@ -40,6 +52,13 @@ vitals keys sync >/dev/null
 vitals user create demo@example.com --password demo-password --project demo --role admin >/dev/null
 TOKEN=$(vitals token --project demo --lifetime 86400 --subject demo)
 
+LOG_DIR=.local/logs
+[ "${VITALS_EDITION:-apache}" = timescale ] && LOG_DIR=.local/timescale/logs
+if [ "$FOLLOW" = 1 ]; then
+  LOG_HINT="and every line below"; FOLLOW_ARGS=(--follow)
+else
+  LOG_HINT="make run FOLLOW=1 shows every line here"; FOLLOW_ARGS=()
+fi
 cat <<INFO
 
   Vitals is starting.
@@ -54,6 +73,7 @@ cat <<INFO
   dashboard login   demo@example.com / demo-password
   dashboard token   $TOKEN
 
+  logs      $LOG_DIR/<service>.log   ($LOG_HINT)
   Ctrl-C stops everything.
 
 INFO
@@ -70,4 +90,4 @@ export VITALS_REALTIME_CORS_ORIGINS=${VITALS_REALTIME_CORS_ORIGINS:-http://$VITA
 # The demo sends cf-ipcountry like a CDN would; trust it only in this local setup.
 export VITALS_COUNTRY_HEADER=${VITALS_COUNTRY_HEADER:-cf-ipcountry}
 exec vitals up --quiet --host "$VITALS_HOST" --base-port "$VITALS_BASE_PORT" \
-  --dashboard-port "$DASHBOARD_PORT" "${DEMO_ARGS[@]}"
+  --dashboard-port "$DASHBOARD_PORT" --log-dir "$LOG_DIR" "${FOLLOW_ARGS[@]}" "${DEMO_ARGS[@]}"

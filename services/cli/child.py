@@ -12,17 +12,22 @@ from collections import deque
 from typing import IO
 
 from services.cli.restarts import RestartPolicy, Restarts
+from services.cli.service_logs import ServiceLog
 
 TAIL_LINES = 10
 
 
 class Child:
     """A service's process, restarted by the supervisor; its output (stdout and stderr) is
-    passed through to ours line by line, and the last lines are kept for a crash report."""
+    passed through to ours line by line, or written to its log, and the last lines are kept
+    for a crash report."""
 
-    def __init__(self, name: str, command: list[str], policy: RestartPolicy) -> None:
+    def __init__(
+        self, name: str, command: list[str], policy: RestartPolicy, log: ServiceLog | None = None
+    ) -> None:
         self.name = name
         self.command = command
+        self.log = log
         self.restarts = Restarts(policy)
         self.process: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
@@ -77,8 +82,16 @@ class Child:
         return True
 
     def _pass_through(self, stream: IO[bytes]) -> None:
+        log = self.log
+        # Followed lines carry the service's name: several services share the terminal.
+        prefix = f"{self.name:<10}| ".encode() if log else b""
         with stream:
             for line in stream:
-                sys.stderr.buffer.write(line)
-                sys.stderr.buffer.flush()
+                if log is not None:
+                    log.write(line)
+                if log is None or log.options.follow:
+                    sys.stderr.buffer.write(prefix + line)
+                    sys.stderr.buffer.flush()
                 self.tail.append(line.decode(errors="replace").rstrip())
+        if log is not None:
+            log.end_of_stream()

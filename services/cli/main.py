@@ -26,6 +26,7 @@ from services.cli import (
 )  # fmt: skip
 from services.cli.migrations import MigrationError, migrate
 from services.cli.roles import set_login_passwords
+from services.cli.service_logs import LogOptions
 from services.contracts import key_registry as registry
 from services.contracts.redis_client import async_redis
 from services.contracts.settings import Settings, SettingsError
@@ -194,8 +195,9 @@ async def cmd_up(settings: Settings, args: argparse.Namespace) -> None:
         extra.append(supervisor.Service("demo", command, 0))
     if args.dashboard_port:
         extra.append(supervisor.dashboard_service(args.host, args.dashboard_port))
+    logs = LogOptions(args.log_dir, follow=args.follow) if args.log_dir else None
     sys.stdout.flush()
-    sys.exit(supervisor.run(services, extra))
+    sys.exit(supervisor.run(services, extra, logs=logs))
 
 
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
@@ -230,6 +232,14 @@ def _add_running_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     up.add_argument("--demo-key", help="also send demo traffic with this ingest key")
     up.add_argument("--dashboard-port", type=_positive_int, help="also serve dashboard/dist here")
     up.add_argument("--demo-rate", type=float, default=2.0, help="demo page views per second")
+    up.add_argument(
+        "--log-dir",
+        help="write each service's output to DIR/<name>.log; the terminal shows only"
+        " services up or down and their errors",
+    )
+    up.add_argument(
+        "--follow", action="store_true", help="with --log-dir, also show every line of output"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:

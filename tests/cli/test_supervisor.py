@@ -19,6 +19,7 @@ import msgspec
 import pytest
 
 from services.cli.restarts import RestartPolicy
+from services.cli.service_logs import ErrorLines, LogOptions, ServiceLog
 from services.cli.supervisor import Service
 from services.contracts.settings import Settings
 from tests.support.processes import ROOT, free_port, settings_env
@@ -27,9 +28,12 @@ from tests.support.processes import ROOT, free_port, settings_env
 DRIVER = """
 import sys, msgspec
 from services.cli.restarts import RestartPolicy
+from services.cli.service_logs import LogOptions
 from services.cli.supervisor import Service, run
 services = msgspec.json.decode(sys.argv[1], type=list[Service])
-sys.exit(run(services, policy=msgspec.json.decode(sys.argv[2], type=RestartPolicy)))
+policy = msgspec.json.decode(sys.argv[2], type=RestartPolicy)
+logs = msgspec.json.decode(sys.argv[3], type=LogOptions | None)
+sys.exit(run(services, policy=policy, logs=logs))
 """
 # Each start of a child appends "<pid> <time>" to the file it is given: the test sees every start.
 RECORD = (
@@ -38,6 +42,19 @@ RECORD = (
 SLEEPER = RECORD + "; time.sleep(3600)"
 CRASHER = RECORD + "; print('cannot reach the database', flush=True); sys.exit(3)"
 STUBBORN = RECORD + "; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(3600)"
+# Listens on the port it is given (argv[2]) after a moment, as a service does once started.
+SERVER = (
+    RECORD + "; import socket; time.sleep(0.3); s = socket.socket();"
+    " s.bind(('127.0.0.1', int(sys.argv[2]))); s.listen(); time.sleep(3600)"
+)
+# What a busy worker writes: RQ's chatter, an error, and an exception's traceback.
+CHATTY = RECORD + (
+    "; [print(f'INFO - rq.worker - beacons: Job OK ({n})', flush=True) for n in range(50)]"
+    "; print('ERROR - rq.worker - job 7 failed: cannot reach the database', flush=True)"
+    "; import traceback"
+    "\ntry:\n    raise ValueError('bad batch')\nexcept ValueError:\n    traceback.print_exc()"
+    "\nsys.stderr.flush(); time.sleep(3600)"
+)
 FAST = RestartPolicy(
     first_delay_s=0.2,
     max_delay_s=1.6,
@@ -68,14 +85,26 @@ def alive(pid: int) -> bool:
 class Supervisor:
     """A running supervisor over `python -c` children, each recording its starts in a file."""
 
-    def __init__(self, directory: Path, scripts: dict[str, str], policy: RestartPolicy) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        scripts: dict[str, str],
+        policy: RestartPolicy,
+        logs: LogOptions | None = None,
+        ports: dict[str, int] | None = None,
+    ) -> None:
         self.directory = directory
         self.log_path = directory / "supervisor.log"
+        ports = ports or {}
         services = [
-            Service(name, [sys.executable, "-c", script, str(self._starts_path(name))], 0)
+            Service(
+                name,
+                [sys.executable, "-c", script, str(self._starts_path(name)), str(ports.get(name))],
+                ports.get(name, 0),
+            )
             for name, script in scripts.items()
         ]
-        arguments = [msgspec.json.encode(services), msgspec.json.encode(policy)]
+        arguments = [msgspec.json.encode(x) for x in (services, policy, logs)]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", DRIVER, *(a.decode() for a in arguments)],
@@ -108,8 +137,13 @@ class Supervisor:
 def supervise(tmp_path: Path) -> Iterator[Callable[..., Supervisor]]:
     started: list[Supervisor] = []
 
-    def start(policy: RestartPolicy = FAST, **scripts: str) -> Supervisor:
-        started.append(Supervisor(tmp_path, scripts, policy))
+    def start(
+        policy: RestartPolicy = FAST,
+        logs: LogOptions | None = None,
+        ports: dict[str, int] | None = None,
+        **scripts: str,
+    ) -> Supervisor:
+        started.append(Supervisor(tmp_path, scripts, policy, logs, ports))
         return started[-1]
 
     yield start
@@ -177,6 +211,131 @@ class TestStop:
         assert supervisor.stop() == 0
         assert not alive(pid)
         assert "stubborn ignored SIGTERM for 0.5s; killing it" in supervisor.output()
+
+
+class TestLogDir:
+    def test_the_terminal_shows_up_and_errors_and_the_log_has_everything(  # type: ignore[no-untyped-def]
+        self, supervise, tmp_path
+    ) -> None:
+        """With a log folder, the terminal gets a service's "up" once its port answers and one line per error (a traceback's exception), not the chatter; the log file has every line."""
+        logs = LogOptions(str(tmp_path / "logs"), quiet_s=0)  # every error shown
+        port = free_port()
+        supervisor = supervise(logs=logs, ports={"server": port}, chatty=CHATTY, server=SERVER)
+        server_pid = supervisor.pid("server")
+        eventually(lambda: "ValueError: bad batch" in supervisor.output())
+        eventually(lambda: "server up" in supervisor.output())
+        terminal = supervisor.output().splitlines()
+        assert f"vitals up: server up at http://127.0.0.1:{port} (pid {server_pid})" in terminal
+        assert (
+            "vitals up: chatty error: ERROR - rq.worker - job 7 failed: cannot reach the database"
+            " — ValueError: bad batch" in terminal
+        )
+        assert not any("Job OK" in line or "Traceback" in line for line in terminal)
+        log = (tmp_path / "logs" / "chatty.log").read_text()
+        assert log.count("Job OK") == 50
+        assert "Traceback (most recent call last):" in log and "ValueError: bad batch" in log
+        assert f"started (pid {supervisor.pid('chatty')})" in log
+
+    def test_follow_shows_every_line_with_its_service(self, supervise, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        """--follow passes every line through too, each after its service's name."""
+        logs = LogOptions(str(tmp_path / "logs"), follow=True)
+        supervisor = supervise(logs=logs, chatty=CHATTY)
+        eventually(lambda: "ValueError: bad batch" in supervisor.output())
+        assert "chatty    | INFO - rq.worker - beacons: Job OK (49)" in supervisor.output()
+        assert "Job OK (49)" in (tmp_path / "logs" / "chatty.log").read_text()
+
+    def test_a_crash_says_where_its_log_is(self, supervise, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        """A child that exits is reported down, naming its log file; a crash loop still shows its last lines."""
+        logs = LogOptions(str(tmp_path / "logs"))
+        supervisor = supervise(logs=logs, crasher=CRASHER)
+        eventually(lambda: "CRASH LOOP" in supervisor.output())
+        output = supervisor.output()
+        assert "crasher exited with code 3 after" in output
+        assert f"(its log: {tmp_path / 'logs' / 'crasher.log'})" in output
+        assert "| cannot reach the database" in output
+
+
+class TestErrorLines:
+    def test_error_lines_in_our_processes_formats_are_picked(self) -> None:
+        """structlog's console and JSON errors, uvicorn's and RQ's ERROR lines are picked; info and warnings are not."""
+        lines = [
+            "2026-12-07T00:58:35Z [error    ] batch_failed   job_id=1 service=workers",
+            '{"event": "batch_failed", "level": "error", "service": "workers"}',
+            "ERROR:    Exception in ASGI application",
+            "ERROR - 2026-12-07 00:58:33,718 - rq.worker - base - job failed",
+            "2026-12-07T00:58:35Z [info     ] batch_stored   beacons=1 errors=0",
+            "INFO - 2026-12-07 00:58:33,718 - rq.worker - base - Job OK (error-free)",
+            "WARNING:  Invalid HTTP request received.",
+        ]
+        errors = ErrorLines()
+        picked = [line for line in lines if errors.feed(line) + errors.flush()]
+        assert picked == lines[:4]
+
+    def test_a_chained_traceback_shows_its_last_exception_only(self) -> None:
+        """Of a traceback (chained or not), only the final exception line is shown, once what follows is not part of it."""
+        text = """Traceback (most recent call last):
+  File "x.py", line 1, in <module>
+    connect()
+ConnectionRefusedError: [Errno 111] Connection refused
+
+The above exception was the direct cause of the following exception:
+
+Traceback (most recent call last):
+  File "x.py", line 3, in <module>
+OSError: cannot reach the database
+INFO - next line"""
+        errors = ErrorLines()
+        picked = [shown for line in text.splitlines() for shown in errors.feed(line)]
+        assert picked == ["OSError: cannot reach the database"]
+        assert errors.flush() == []
+
+    def test_an_error_line_and_its_exception_group_are_one_notice(self) -> None:
+        """uvicorn's error line and the exception group traceback after it are one notice, ending with the innermost exception."""
+        text = """ERROR:    Exception in ASGI application
+  + Exception Group Traceback (most recent call last):
+  |   File "litestar/app.py", line 645, in lifespan
+  |     async with AsyncExitStack() as exit_stack:
+  | ExceptionGroup: unhandled errors in a TaskGroup (1 sub-exception)
+  +-+---------------- 1 ----------------
+    | Traceback (most recent call last):
+    |   File "asyncpg/connect_utils.py", line 996, in _create_ssl_connection
+    |     tr, pr = await loop.create_connection(
+    | ConnectionRefusedError: [Errno 111] Connection refused
+    +------------------------------------
+ERROR:    Application startup failed. Exiting."""
+        errors = ErrorLines()
+        picked = [shown for line in text.splitlines() for shown in errors.feed(line)]
+        assert picked == [
+            "ERROR:    Exception in ASGI application"
+            " — ConnectionRefusedError: [Errno 111] Connection refused"
+        ]
+        assert errors.flush() == ["ERROR:    Application startup failed. Exiting."]
+
+
+class TestServiceLog:
+    def test_a_burst_of_errors_is_one_line_and_a_count(self, tmp_path: Path) -> None:
+        """Errors within the quiet window after one shown are counted, and the count is shown once the window ends."""
+        log = ServiceLog("worker-0", LogOptions(str(tmp_path), quiet_s=5))
+        for n in range(10):
+            log.write(f"ERROR - job {n} failed\n".encode())
+        now = time.monotonic()
+        assert log.notices(now) == ["worker-0 error: ERROR - job 0 failed"]
+        assert log.notices(now + 1) == []
+        held = f"worker-0: 9 more error lines, in {tmp_path / 'worker-0.log'}"
+        assert log.notices(now + 5) == [held]
+        log.write(b"ERROR - job 10 failed\n")
+        assert log.notices(now + 6) == ["worker-0 error: ERROR - job 10 failed"]
+
+    def test_the_log_file_keeps_one_older_generation(self, tmp_path: Path) -> None:
+        """Past its size limit the log moves to <name>.log.1 (replacing the older one) and a new file starts."""
+        log = ServiceLog("ingest", LogOptions(str(tmp_path), max_bytes=1000))
+        for n in range(60):
+            log.write(f"INFO line {n:03} {'x' * 40}\n".encode())
+        current = (tmp_path / "ingest.log").read_text()
+        older = (tmp_path / "ingest.log.1").read_text()
+        assert "line 059" in current and len(current) < 1000
+        assert "line 000" not in older + current  # two generations, not more
+        assert len(older) >= 1000
 
 
 def _free_base_port() -> int:
