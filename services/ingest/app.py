@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import cast
@@ -33,6 +34,7 @@ from services.ingest.beacon import receive_beacon
 from services.ingest.bots import load_parser
 from services.ingest.commit import GroupCommit, adaptive_linger
 from services.ingest.cors import BEACON_PATH, beacon_preflight
+from services.ingest.country import CountrySource
 from services.ingest.intake import Intake
 from services.ingest.ratelimit import RateLimiter
 from services.ingest.sdk_bundle import load_bundle, sdk_file
@@ -84,10 +86,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     configure_logging(settings, SERVICE)
     ops_token(settings)  # a too-short one is refused at start, not at the first scrape
     telemetry = IngestTelemetry()
+    countries = CountrySource.of(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         load_parser()
+        # In a thread, not awaited: start-up does not wait the second it takes (country.py).
+        loading = asyncio.create_task(countries.load())
         timeout_s = settings.redis_timeout_s
         app.state.redis = async_redis(settings)
         app.state.queue_depth = depth = QueueDepth(
@@ -112,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
+            loading.cancel()
             # Beacons past the rate limit go on to the commit, so it closes last.
             await limiter.aclose()
             await commit.aclose()
@@ -135,8 +141,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             {
                 "settings": settings,
                 "telemetry": telemetry,
-                # ASGI delivers header names lower-cased, as bytes.
-                "country_header": (settings.country_header or "").lower().encode() or None,
+                "countries": countries,
                 "sdk_bundle": load_bundle(),
             }
         ),

@@ -36,7 +36,7 @@ _REQUEST_ID = REQUEST_ID_HEADER.encode()
 
 async def receive_beacon(state: Any, scope: HTTPScope, receive: Receive, send: Send) -> None:
     """Answered 202 only once the beacon is in a queued job (or was a bot's, and dropped)."""
-    envelope = envelope_of(scope, state.country_header)
+    envelope = envelope_of(scope, state.countries)
     headers = cors_headers(envelope.origin)
     try:
         reports = await state.intake.receive(
