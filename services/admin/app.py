@@ -1,6 +1,6 @@
 """The admin service: writes made by people and CI jobs (deploy markers; alert rules and
-destinations), with its own database login (settings.admin_url), which may write only what
-these endpoints need."""
+destinations; projects, ingest keys and users under /v1/admin), with its own database
+login (settings.admin_url), which may write only what these endpoints need."""
 
 from __future__ import annotations
 
@@ -15,7 +15,13 @@ from litestar.openapi import OpenAPIConfig
 from services.admin.alert_rules import RULE_HANDLERS
 from services.admin.deploys import record_deploy_view
 from services.admin.destinations import DESTINATION_HANDLERS
+from services.admin.keys import KEY_HANDLERS
+from services.admin.me import ME_HANDLERS
+from services.admin.members import MEMBER_HANDLERS
+from services.admin.projects import PROJECT_HANDLERS
+from services.admin.set_password import SET_PASSWORD_HANDLERS
 from services.admin.test_notifications import TEST_NOTIFICATION_HANDLERS
+from services.admin.users import USER_HANDLERS
 from services.contracts.bodies import JsonBodyRequest
 from services.contracts.database import create_pool, ping
 from services.contracts.errors import EXCEPTION_HANDLERS
@@ -23,6 +29,7 @@ from services.contracts.generations import TokenGenerations
 from services.contracts.health import CHECK_TIMEOUT_S, Check, health_router
 from services.contracts.logging import configure_logging
 from services.contracts.ops import ops_token
+from services.contracts.redis_client import async_redis, sync_redis
 from services.contracts.request_ids import bind_request_id, send_request_id
 from services.contracts.settings import Settings
 
@@ -45,9 +52,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         login = msgspec.structs.replace(settings, database_url=settings.admin_url)
         app.state.db = await create_pool(login, SERVICE, min_size=1, max_size=4)
+        # The key registry and the job queue (a project's purge); the cache Redis for the
+        # set-password throttle.
+        app.state.redis = async_redis(settings)
+        app.state.queue = sync_redis(settings)
+        app.state.cache = async_redis(settings, settings.cache_url)
         try:
             yield
         finally:
+            await app.state.redis.aclose()
+            await app.state.cache.aclose()
+            app.state.queue.close()
             await app.state.db.close()
 
     return Litestar(
@@ -57,6 +72,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *RULE_HANDLERS,
             *DESTINATION_HANDLERS,
             *TEST_NOTIFICATION_HANDLERS,
+            *ME_HANDLERS,
+            *PROJECT_HANDLERS,
+            *KEY_HANDLERS,
+            *MEMBER_HANDLERS,
+            *USER_HANDLERS,
+            *SET_PASSWORD_HANDLERS,
         ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -1,8 +1,9 @@
 """Dashboard JWTs on the admin service (the tokens the query service's login and `vitals
 token` mint): who asks (401 `invalid_token`, or `token_revoked`), may they see the path's
-project (403 `forbidden_project`), and, for a write, do they administer it (403
-`forbidden_role`). Guards run before the body is read: a refused request costs nothing.
-A token without the `roles` claim is a viewer's (services/contracts/tokens.py)."""
+project (403 `forbidden_project`, the same for a project that does not exist), and, for
+a write, do they administer it or own the instance (403 `forbidden_role`). Guards run
+before the body is read: a refused request costs nothing. A token without the `roles`
+claim is a viewer's (services/contracts/tokens.py)."""
 
 from __future__ import annotations
 
@@ -57,13 +58,26 @@ async def require_viewer(
 async def require_admin(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
-    """Guard: as require_viewer, and the token's role in the project is admin."""
+    """Guard: as require_viewer, and the token's role in the project is admin (an owner's
+    is everywhere)."""
     await require_viewer(connection, handler)
     project_id: int = connection.path_params["project_id"]
     if not claims_of(connection).administers(project_id):
-        raise ApiError(
-            403, "forbidden_role", f"changing project {project_id}'s alerts takes its admin role"
-        )
+        raise ApiError(403, "forbidden_role", f"this takes the admin role in project {project_id}")
+
+
+async def require_user(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: any current token."""
+    connection.scope["state"][CLAIMS_KEY] = await authenticate(connection)
+
+
+async def require_owner(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Guard: a current token of an instance owner (`vitals user create --owner`)."""
+    await require_user(connection, handler)
+    if not claims_of(connection).owner:
+        raise ApiError(403, "forbidden_role", "this takes the owner role")
 
 
 def claims_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Claims:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import asyncpg
 import msgspec
 
-from services.contracts.keys import display_prefix, key_hash, new_key
+from services.contracts import ingest_keys
+from services.contracts.ingest_keys import IngestKey as KeyRow
 from services.contracts.settings import Settings
 
 
@@ -24,57 +23,38 @@ class Project(msgspec.Struct, frozen=True):
     filter_bots: bool
 
 
-class KeyRow(msgspec.Struct, frozen=True):
-    id: int
-    project_id: int
-    prefix: str
-    label: str
-    created_at: datetime
-    revoked_at: datetime | None
-
-
 INSERT_PROJECT = """
 INSERT INTO projects (slug, name, allowed_origins, rate_limit_per_minute, filter_bots)
 VALUES ($1, $2, $3, $4, $5)
 RETURNING id, slug, name, allowed_origins, rate_limit_per_minute, filter_bots
 """
+# A project being deleted (projects.deleted_at) is gone for every command.
 SELECT_PROJECTS = """
 SELECT id, slug, name, allowed_origins, rate_limit_per_minute, filter_bots
-FROM projects ORDER BY id
+FROM projects WHERE deleted_at IS NULL ORDER BY id
 """
 SELECT_PROJECT = """
 SELECT id, slug, name, allowed_origins, rate_limit_per_minute, filter_bots
-FROM projects WHERE slug = $1 OR id::text = $1
+FROM projects WHERE (slug = $1 OR id::text = $1) AND deleted_at IS NULL
 """
 UPDATE_PROJECT = """
 UPDATE projects SET
     allowed_origins = coalesce($2, allowed_origins),
     rate_limit_per_minute = coalesce($3, rate_limit_per_minute),
     filter_bots = coalesce($4, filter_bots)
-WHERE id = $1
+WHERE id = $1 AND deleted_at IS NULL
 RETURNING id, slug, name, allowed_origins, rate_limit_per_minute, filter_bots
-"""
-INSERT_KEY = """
-INSERT INTO ingest_keys (project_id, key_hash, prefix, label) VALUES ($1, $2, $3, $4)
-"""
-REVOKE_KEY = """
-UPDATE ingest_keys SET revoked_at = now()
-WHERE (prefix = $1 OR key_hash = $2) AND revoked_at IS NULL
-RETURNING key_hash
-"""
-SELECT_KEYS = """
-SELECT id, project_id, prefix, label, created_at, revoked_at
-FROM ingest_keys WHERE $1::int IS NULL OR project_id = $1 ORDER BY id
 """
 # A new password ends every token issued under the old one: the generation moves on.
 INSERT_USER = """
 INSERT INTO users (email, password_hash) VALUES ($1, $2)
 ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash,
-    token_generation = users.token_generation + 1
+    password_set_at = now(), token_generation = users.token_generation + 1
 RETURNING id
 """
 REPLACE_HASH = """
-UPDATE users SET password_hash = $2, token_generation = token_generation + 1
+UPDATE users SET password_hash = $2, password_set_at = now(),
+    token_generation = token_generation + 1
 WHERE email = $1 RETURNING token_generation
 """
 REVOKE_TOKENS = """
@@ -137,21 +117,19 @@ async def update_project(
 
 async def create_key(connection: asyncpg.Connection, project_id: int, label: str) -> str:
     """Returns the new key: the only time it exists outside the caller's hands."""
-    key = new_key()
-    await connection.execute(INSERT_KEY, project_id, key_hash(key), display_prefix(key), label)
-    return key
+    return (await ingest_keys.insert_key(connection, project_id, label)).key
 
 
 async def revoke_key(connection: asyncpg.Connection, key_or_prefix: str) -> list[str]:
     """Revokes by full key or by its displayed prefix; returns the revoked hashes."""
-    rows = await connection.fetch(REVOKE_KEY, key_or_prefix, key_hash(key_or_prefix))
-    if not rows:
+    hashes = await ingest_keys.revoke_by_value(connection, key_or_prefix)
+    if not hashes:
         raise CatalogError(f"no active key matches {key_or_prefix!r}")
-    return [row["key_hash"] for row in rows]
+    return hashes
 
 
 async def list_keys(connection: asyncpg.Connection, project_id: int | None) -> list[KeyRow]:
-    return [KeyRow(**dict(row)) for row in await connection.fetch(SELECT_KEYS, project_id)]
+    return await ingest_keys.list_keys(connection, project_id)
 
 
 async def upsert_user(

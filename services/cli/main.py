@@ -21,6 +21,7 @@ from services.cli import (
     deploy_tokens,
     deploys,
     jobs,
+    project_deletion,
     supervisor,
     users,
 )  # fmt: skip
@@ -278,6 +279,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     update.add_argument("--rate-limit", type=_positive_int)
     update.add_argument("--filter-bots", choices=["on", "off"])
+    project_deletion.add_delete(
+        project.add_parser("delete", help="delete a project and all its data (asks for the slug)")
+    )
 
     key = sub.add_parser("key", help="create, revoke or list ingest keys").add_subparsers(
         title="key commands"

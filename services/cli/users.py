@@ -1,5 +1,7 @@
-"""`vitals user create|grant|password|revoke`: dashboard users, their passwords, their
-projects with a role in each (admin or viewer), and their tokens.
+"""`vitals user create|grant|password|revoke|remove`: dashboard users, their passwords,
+their projects with a role in each (admin or viewer), instance owners (`create --owner`:
+admin of every project, may create projects and users through the admin API), and their
+tokens.
 
 Changing a password (`create` for an existing email, or `password`) and `revoke` bump
 the user's token generation, so every token issued before stops working within
@@ -38,6 +40,10 @@ SELECT (SELECT count(*) FROM granted) AS granted,
        EXISTS (SELECT FROM before WHERE role = 'admin' AND $3 <> 'admin') AS demoted
 """
 REVOKE_TOKENS = "UPDATE users SET token_generation = token_generation + 1 WHERE email = $1"
+MAKE_OWNER = "UPDATE users SET is_owner = true WHERE email = $1"
+# Grants and set-password links go with the row (ON DELETE CASCADE); the user's tokens
+# name a user that no longer exists, which every service's generation check refuses.
+REMOVE_USER = "DELETE FROM users WHERE email = $1 RETURNING id"
 
 
 def _new_password_hash(given: str | None) -> str:
@@ -70,9 +76,14 @@ async def cmd_user_create(settings: Settings, args: argparse.Namespace) -> None:
             user_id = await catalog.upsert_user(connection, args.email, password_hash, project_ids)
             if args.role is not None:  # otherwise: new grants are viewers, others unchanged
                 await grant_role(connection, args.email, project_ids, args.role)
+            if args.owner:
+                await connection.execute(MAKE_OWNER, args.email)
     finally:
         await connection.close()
-    print(f"user {user_id} ({args.email}) may see projects {project_ids}")
+    if args.owner:
+        print(f"user {user_id} ({args.email}) owns the instance: admin of every project")
+    else:
+        print(f"user {user_id} ({args.email}) may see projects {project_ids}")
 
 
 async def cmd_user_grant(settings: Settings, args: argparse.Namespace) -> None:
@@ -104,6 +115,17 @@ async def cmd_user_revoke(settings: Settings, args: argparse.Namespace) -> None:
     print(f"every token issued to {args.email} so far is revoked")
 
 
+async def cmd_user_remove(settings: Settings, args: argparse.Namespace) -> None:
+    connection = await catalog.connect(settings)
+    try:
+        user_id = await connection.fetchval(REMOVE_USER, args.email)
+    finally:
+        await connection.close()
+    if user_id is None:
+        raise catalog.CatalogError(f"no user {args.email!r}")
+    print(f"user {user_id} ({args.email}) removed; their tokens no longer work")
+
+
 def register(commands: Any) -> None:
     """`vitals user …` on the main parser's subcommands (argparse's private action type)."""
     user = commands.add_parser("user", help="dashboard users").add_subparsers(title="user commands")
@@ -117,6 +139,10 @@ def register(commands: Any) -> None:
     create.add_argument(
         "--role", choices=ROLES, help="in those projects; default: viewer for new grants"
     )
+    create.add_argument(
+        "--owner", action="store_true",
+        help="owns the instance: admin of every project, may create projects and users",
+    )  # fmt: skip
     grant = user.add_parser("grant", help="give a user projects, as admin or viewer")
     grant.set_defaults(command=cmd_user_grant)
     grant.add_argument("email")
@@ -129,3 +155,6 @@ def register(commands: Any) -> None:
     revoke = user.add_parser("revoke", help="end every token issued to a user so far")
     revoke.set_defaults(command=cmd_user_revoke)
     revoke.add_argument("email")
+    remove = user.add_parser("remove", help="delete a user, their access and their tokens")
+    remove.set_defaults(command=cmd_user_remove)
+    remove.add_argument("email")

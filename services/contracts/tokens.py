@@ -13,6 +13,10 @@ role there, `admin` or `viewer` (user_projects.role). A project the token grants
 `roles` does not name is `viewer`'s: tokens minted before roles existed read, never write.
 Demoting a user bumps their token generation (`vitals user grant`), so an admin claim
 ends with the role.
+
+Owners: `owner: true` (users.is_owner, `vitals user create --owner`) makes the token's
+holder an admin of every project, those made after it was minted included, and lets them
+create projects and users. Only a user's token may claim it (a generation ends it).
 """
 
 from __future__ import annotations
@@ -49,14 +53,17 @@ class Claims(msgspec.Struct, frozen=True, kw_only=True):
     uid: PgInt | None = None  # None: a project token from `vitals token`, not a user's
     gen: PgInt | None = None
     roles: dict[str, Role] = msgspec.field(default_factory=dict)  # {"<project id>": role}
+    owner: bool = False
 
     def grants(self, project_id: int) -> bool:
-        return project_id in self.projects
+        return self.owner or project_id in self.projects
 
     def role(self, project_id: int) -> Role | None:
         """The holder's role in the project; None when the token does not grant it."""
         if not self.grants(project_id):
             return None
+        if self.owner:
+            return "admin"
         return self.roles.get(str(project_id), "viewer")
 
     def administers(self, project_id: int) -> bool:
@@ -80,10 +87,13 @@ def mint_token(
     lifetime_s: int,
     user: tuple[int, int] | None = None,
     roles: Mapping[int, Role] | None = None,
+    owner: bool = False,
 ) -> str:
     """`user` is (id, token generation) for a user's token; None for a project token.
-    `roles`: the role per project (a project left out is `viewer`)."""
+    `roles`: the role per project (a project left out is `viewer`); `owner`: see above."""
     check_lifetime(settings, lifetime_s)
+    if owner and user is None:
+        raise ValueError("only a user's token may claim owner")
     roles = roles or {}
     if not set(roles) <= set(projects) or not set(roles.values()) <= set(ROLES):
         raise ValueError("roles name only granted projects, as admin or viewer")
@@ -100,6 +110,8 @@ def mint_token(
         payload["uid"], payload["gen"] = user
     if roles:
         payload["roles"] = {str(p): roles[p] for p in sorted(roles)}
+    if owner:
+        payload["owner"] = True
     return jwt.encode(payload, settings.require_jwt_secret(), algorithm=ALGORITHM)
 
 
@@ -136,5 +148,7 @@ def _check_bounds(settings: Settings, claims: Claims, now: float) -> None:
         raise TokenError(f"the token is older than the maximum lifetime of {cap} s")
     if (claims.uid is None) != (claims.gen is None):
         raise TokenError("a user's token carries both uid and gen")
+    if claims.owner and claims.uid is None:
+        raise TokenError("only a user's token may claim owner")
     if not set(claims.roles) <= {str(p) for p in claims.projects}:
         raise TokenError("the token's roles name a project it does not grant")

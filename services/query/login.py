@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import asyncpg
 import msgspec
 from litestar import Litestar, Request, post
 from litestar.params import JSONBody
@@ -21,17 +20,16 @@ from litestar.params import JSONBody
 from services.contracts.database_errors import guarded
 from services.contracts.errors import ApiError
 from services.contracts.settings import Settings
-from services.contracts.tokens import Role, mint_token, verify_token
+from services.contracts.tokens import Role, verify_token
+from services.contracts.user_tokens import UserGrants, mint_user_token, user_grants
 from services.query.hashing import PasswordPool, unknown_user_hash
 from services.query.instruments import STATEMENTS
 from services.query.openapi import error_responses
+from services.query.reads.histograms import Db
 from services.query.reads.users import User, fetch_user
 from services.query.throttle import LoginThrottle, client_address
 
 LIFETIME_S = 12 * 3600  # a working day; the dashboard asks again after that
-# The user's role per granted project (migrations/0017_alerts.sql), for the token's
-# `roles` claim. Read after the password matched, so a failed login costs one statement.
-USER_ROLES = "SELECT project_id, role FROM user_projects WHERE user_id = $1"
 
 
 @asynccontextmanager
@@ -59,6 +57,11 @@ class IssuedToken(msgspec.Struct, frozen=True):
     token: str
     expires_at: datetime
     projects: list[int]
+    # What the user may do, for the dashboard to show admin screens only to admins (the
+    # admin service checks every write itself): the role per project ({"<id>": role}; a
+    # project not named is viewer's), and whether they own the instance (admin of all).
+    roles: dict[str, Role] = msgspec.field(default_factory=dict)
+    owner: bool = False
 
 
 async def check_password(passwords: PasswordPool, user: User | None, password: str) -> bool:
@@ -91,20 +94,22 @@ async def issue_token(
     if not matches or user is None:
         raise ApiError(401, "invalid_credentials", "unknown email or wrong password")
     await throttle.succeeded(data.email, address)
-    roles = await guarded(lambda: user_roles(request.app.state.db, user.id))
-    token = mint_token(
-        settings,
-        subject=user.email,
-        projects=user.projects,
-        lifetime_s=min(LIFETIME_S, settings.jwt_max_lifetime_s),
-        user=(user.id, user.token_generation),  # revocable: see contracts/generations.py
-        # A grant made between the two reads waits for the next login.
-        roles={p: role for p, role in roles.items() if p in user.projects},
-    )
+    # Read after the password matched, so a failed login costs one statement.
+    grants = await guarded(lambda: current_grants(request.app.state.db, user))
+    token = mint_user_token(settings, grants, min(LIFETIME_S, settings.jwt_max_lifetime_s))
     claims = verify_token(settings, token)
-    return IssuedToken(token, datetime.fromtimestamp(claims.exp, UTC), list(claims.projects))
+    return IssuedToken(
+        token, datetime.fromtimestamp(claims.exp, UTC), list(claims.projects), claims.roles,
+        claims.owner,
+    )  # fmt: skip
 
 
-async def user_roles(db: asyncpg.Pool, user_id: int) -> dict[int, Role]:
+async def current_grants(db: Db, user: User) -> UserGrants:
+    """The user's projects and roles (an owner's: every live project), minted under the
+    generation the password was checked at: a change in between makes the token stale,
+    never newer than the check (revocable: see contracts/generations.py)."""
     STATEMENTS.labels("user_roles").inc()
-    return {row["project_id"]: row["role"] for row in await db.fetch(USER_ROLES, user_id)}
+    grants = await user_grants(db, user.id)
+    if grants is None:  # removed in between
+        raise ApiError(401, "invalid_credentials", "unknown email or wrong password")
+    return msgspec.structs.replace(grants, generation=user.token_generation)

@@ -18,7 +18,7 @@ import structlog
 
 from services.contracts.queue import BeaconBatch, decode_batch
 from services.contracts.redis_client import sync_redis
-from services.workers import counters, runtime, versions
+from services.workers import counters, purge, runtime, versions
 from services.workers.absorption import joining_waiting_jobs
 from services.workers.batches import Outcome, process_batch
 from services.workers.live import live_batches
@@ -83,4 +83,5 @@ def retention_due() -> dict[str, int]:
 
     dropped = rt.run(apply())
     log.info("retention_applied", **dropped)
+    purge.sweep_deleted_projects()  # a purge that was never enqueued is not lost
     return dropped
