@@ -17,8 +17,8 @@ def client_address(peer: str | None, forwarded: list[bytes], proxy_hops: int) ->
     """`forwarded`: every X-Forwarded-For header's value, in the order received."""
     if proxy_hops <= 0:
         return peer
-    # rsplit stops after proxy_hops splits: a header padded with thousands of entries by
-    # the client costs no more than a short one.
+    # rsplit stops after proxy_hops splits from the right: the entries a client wrote are
+    # never split, however many it padded the header with.
     entries = b",".join(forwarded).rsplit(b",", proxy_hops) if forwarded else []
     if len(entries) < proxy_hops:
         # Fewer entries than trusted proxies: the request did not come through them all.
