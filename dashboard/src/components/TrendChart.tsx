@@ -10,7 +10,7 @@ import { deploysInWindow } from '../lib/deploys';
 import { formatAxis, formatBucket, formatCount, formatDateTime, formatValue } from '../lib/format';
 import { type Metric, SPECS } from '../lib/metrics';
 import { DeployMarkers } from './DeployMarkers';
-import { linear, niceTicks } from './scale';
+import { linear, niceTicks, placeLabels } from './scale';
 import { useWidth } from './useWidth';
 
 export const PERCENTILE_COLOURS: Record<string, string> = {
@@ -36,6 +36,9 @@ interface TrendChartProps {
 
 const MARGIN = { top: 12, right: 12, bottom: 24, left: 56 };
 const COUNT_STRIP = 36;
+// A bucket label's width per character at the axis' 11px: headless Chromium drew "14:00"
+// at 6.3px a character and "30 Nov, 00:00" at 6.0; a little over, so labels never touch.
+const LABEL_CHAR_PX = 6.6;
 
 export function TrendChart({
   metric, points, percentiles, from, to, height = 260, compact = false, deploys = [],
@@ -81,8 +84,12 @@ export function TrendChart({
     return { name, d };
   });
 
-  const labelEvery = Math.max(1, Math.ceil(points.length / Math.max(2, Math.floor((width - 80) / 90))));
-  const xLabels = points.filter((_, i) => i % labelEvery == 0);
+  const labelTexts = points.map((p) => formatBucket(new Date(p.start), bucketMs, end - start));
+  const xLabels = placeLabels(
+    points.map(center),
+    labelTexts.map((text) => text.length * LABEL_CHAR_PX),
+    [2, width - 2],
+  );
   const chosen = active == null ? null : points[active];
   const markers = deploysInWindow(deploys, start, end);
   const chosenDeploys = chosen ? deploysInWindow(markers, Date.parse(chosen.start), Date.parse(chosen.end)) : [];
@@ -188,16 +195,11 @@ export function TrendChart({
           }),
         )}
         <DeployMarkers deploys={markers} x={x} top={MARGIN.top} bottom={plotBottom} />
-        {xLabels.map((p) => {
-          // Labels near an edge hang inwards, so none is cut off.
-          const at = center(p);
-          const anchor = at > width - 60 ? 'end' : at < MARGIN.left + 20 ? 'start' : 'middle';
-          return (
-            <text key={p.start} className="x-label" x={at} y={height - 6} textAnchor={anchor}>
-              {formatBucket(new Date(p.start), bucketMs, end - start)}
-            </text>
-          );
-        })}
+        {xLabels.map(({ index, x: at }) => (
+          <text key={points[index]!.start} className="x-label" x={at} y={height - 6} textAnchor="middle">
+            {labelTexts[index]}
+          </text>
+        ))}
         {chosen && (
           <line className="guide" x1={center(chosen)} x2={center(chosen)} y1={MARGIN.top} y2={height - MARGIN.bottom} />
         )}
