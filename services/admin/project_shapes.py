@@ -30,6 +30,8 @@ class Project(msgspec.Struct, frozen=True):
     rate_limit_per_minute: int
     filter_bots: bool
     route_rules: list[RouteRule]
+    # `/about/` and `/about` are two routes (services/workers/routes.py; default: one).
+    keep_trailing_slash: bool
     created_at: datetime
 
 
@@ -40,6 +42,7 @@ class NewProject(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rate_limit_per_minute: RateLimit = 60_000
     filter_bots: bool = True
     route_rules: RouteRules = msgspec.field(default_factory=list)
+    keep_trailing_slash: bool = False
 
 
 class ProjectChanges(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -51,6 +54,7 @@ class ProjectChanges(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rate_limit_per_minute: RateLimit | None = None
     filter_bots: bool | None = None
     route_rules: RouteRules | None = None
+    keep_trailing_slash: bool | None = None
 
 
 class DeleteConfirmation(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -64,7 +68,7 @@ def project_of(row: asyncpg.Record) -> Project:
     return Project(
         row["id"], row["slug"], row["name"], list(row["allowed_origins"]),
         row["rate_limit_per_minute"], row["filter_bots"], _decode_rules(row["route_rules"]),
-        row["created_at"],
+        row["keep_trailing_slash"], row["created_at"],
     )  # fmt: skip
 
 

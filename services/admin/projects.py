@@ -34,7 +34,7 @@ from services.contracts.project_deletion import enqueue_purge, mark_deleted
 PATH = "/v1/admin/projects"
 ONE = PATH + "/{project_id:int}"
 COLUMNS = """id, slug, name, allowed_origins, rate_limit_per_minute, filter_bots,
-    route_rules::text AS route_rules, created_at"""
+    route_rules::text AS route_rules, keep_trailing_slash, created_at"""
 SELECT_PROJECT = f"SELECT {COLUMNS} FROM projects WHERE id = $1 AND deleted_at IS NULL"
 SELECT_PROJECTS = f"""
 SELECT {COLUMNS} FROM projects
@@ -51,7 +51,8 @@ UPDATE projects SET
     allowed_origins = coalesce($3, allowed_origins),
     rate_limit_per_minute = coalesce($4, rate_limit_per_minute),
     filter_bots = coalesce($5, filter_bots),
-    route_rules = coalesce($6::jsonb, route_rules)
+    route_rules = coalesce($6::jsonb, route_rules),
+    keep_trailing_slash = coalesce($7, keep_trailing_slash)
 WHERE id = $1 AND deleted_at IS NULL
 RETURNING {COLUMNS}
 """
@@ -89,11 +90,21 @@ async def create_project(request: Request[Any, Any, Any]) -> Response[Project]:
     origins = clean_origins(new.allowed_origins)
     rules = checked_rules(new.route_rules)
     db = request.app.state.db
+
+    async def insert() -> asyncpg.Record:
+        async with db.acquire() as connection, connection.transaction():
+            row: asyncpg.Record = await connection.fetchrow(
+                INSERT_PROJECT, new.slug, new.name or new.slug, origins,
+                new.rate_limit_per_minute, new.filter_bots, rules,
+            )  # fmt: skip
+            if new.keep_trailing_slash:  # a later column: set by UPDATE (migration 0020)
+                row = await connection.fetchrow(
+                    UPDATE_PROJECT, row["id"], None, None, None, None, None, True
+                )
+            return row
+
     try:
-        row = await guarded(lambda: db.fetchrow(
-            INSERT_PROJECT, new.slug, new.name or new.slug, origins,
-            new.rate_limit_per_minute, new.filter_bots, rules,
-        ))  # fmt: skip
+        row = await guarded(insert)
     except asyncpg.UniqueViolationError:
         deleting = await guarded(lambda: db.fetchval(SLUG_TAKEN, new.slug))
         detail = f"a project with slug {new.slug!r} " + (
@@ -126,6 +137,7 @@ async def update_project(request: Request[Any, Any, Any], project_id: FromPath[i
             row: asyncpg.Record | None = await connection.fetchrow(
                 UPDATE_PROJECT, project_id, changes.name, origins,
                 changes.rate_limit_per_minute, changes.filter_bots, rules,
+                changes.keep_trailing_slash,
             )  # fmt: skip
             if row is not None:
                 try:
