@@ -4,7 +4,12 @@ so CrUX tooling can point at a project.
 The project is the `project_id` query parameter, or, when it is omitted, the one project
 the token grants. The window is the last 28 days (UTC), today included; histograms have
 CrUX's three bins at the official thresholds and p75 is rounded as CrUX rounds it
-(milliseconds as integers, CLS as a string with two decimals).
+(milliseconds as integers, CLS as a string with two decimals). A `url` is read by the
+ingest rule (contracts/page_url.py), so `/caf%C3%A9` finds the page stored as `/café`.
+
+It fails as CrUX fails (crux_errors.py): 404 NOT_FOUND "chrome ux report data not found"
+when there is no data, 400 INVALID_ARGUMENT, and 429 RESOURCE_EXHAUSTED with Retry-After
+past the project's queries per minute (crux_quota.py).
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ from litestar.params import JSONBody, QueryParameter
 
 from services.contracts.errors import ApiError
 from services.contracts.metrics import SPECS, Device, Metric
+from services.contracts.page_url import InvalidUrl, split_page_url
 from services.query.answers import answer
 from services.query.auth import SECURITY, authenticate, claims_of
+from services.query.crux_errors import CRUX_ERRORS, CRUX_EXCEPTION_HANDLERS, NOT_FOUND_MESSAGE
+from services.query.crux_quota import take_crux_query
 from services.query.errors import check_project_id, forbidden_project, invalid_parameter
 from services.query.filters import Filters
-from services.query.openapi import VIEW_ERRORS
 from services.query.plan import Interval, plan
 from services.query.reads.histograms import Db, QuantileRow, fetch_quantiles
 from services.query.reads.pages import fetch_hosts
@@ -129,38 +136,32 @@ def record_metric(metric: Metric, row: QuantileRow) -> RecordMetric:
 def normalise(body: RecordRequest, now: datetime) -> RecordQuery:
     if (body.origin is None) == (body.url is None):
         raise invalid_parameter("origin", "give exactly one of origin and url")
-    target = body.origin or body.url or ""
+    field = "url" if body.url is not None else "origin"
+    target = (body.origin or body.url or "").strip()
     try:
-        parts = urlsplit(target.strip())
-        host = (parts.hostname or "").lower()
-        port = parts.port
-    except ValueError:
-        raise invalid_parameter(
-            "url" if body.url else "origin", f"{target!r} is not a URL"
-        ) from None
-    if parts.scheme not in ("http", "https") or not host or "\x00" in target:
-        raise invalid_parameter(
-            "url" if body.url else "origin", f"{target!r} is not an http(s) URL"
-        )
-    host = f"{host}:{port}" if port is not None else host
+        page = split_page_url(target)
+    except InvalidUrl as exc:
+        raise invalid_parameter(field, f"{_quoted(target)} {exc}") from None
+    scheme, host = urlsplit(target).scheme, page.host  # both checked by split_page_url
     metrics = tuple(Metric)
     if body.metrics:
         unknown = [name for name in body.metrics if name not in METRICS_BY_NAME]
         if unknown:
+            named = ", ".join(_quoted(name, 40) for name in unknown[:5])
             raise invalid_parameter(
-                "metrics", f"unknown metrics {unknown}; we serve {list(METRICS_BY_NAME)}"
+                "metrics", f"unknown metrics {named}; we serve {list(METRICS_BY_NAME)}"
             )
         metrics = tuple(METRICS_BY_NAME[name] for name in sorted(set(body.metrics)))
     device = FORM_FACTORS.get(body.form_factor or "")
-    origin = f"{parts.scheme}://{host}"
+    origin = f"{scheme}://{host}"
     key = Key(
         form_factor=body.form_factor if device is not None else None,
         origin=origin if body.origin else None,
-        url=f"{origin}{parts.path or '/'}" if body.url else None,
+        url=f"{origin}{page.path}" if body.url else None,
     )
     filters = Filters(
         host=(host,),
-        path=(parts.path or "/",) if body.url else (),
+        path=(page.path,) if body.url else (),
         device=(int(device),) if device is not None else (),
     )
     today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -200,8 +201,13 @@ async def query_record(db: Db, project_id: int, query: RecordQuery) -> RecordRes
     )
 
 
+def _quoted(value: str, limit: int = 100) -> str:
+    """The caller's value in a message, cut short: an error must not echo a megabyte."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
 def not_found() -> ApiError:
-    return ApiError(404, "not_found", "chrome ux report data not found")
+    return ApiError(404, "not_found", NOT_FOUND_MESSAGE)
 
 
 def project_for(request: Request[Any, Any, Any], project_id: int | None) -> int:
@@ -220,14 +226,17 @@ def project_for(request: Request[Any, Any, Any], project_id: int | None) -> int:
 
 @post(
     "/v1/records:queryRecord",
-    responses=VIEW_ERRORS,
+    responses=CRUX_ERRORS,
+    exception_handlers=CRUX_EXCEPTION_HANDLERS,
     guards=[authenticate],
     security=SECURITY,
     status_code=200,
     summary="A Chrome UX Report API record over this project's data (last 28 days)",
     description="The body is CrUX's (`origin` or `url`, `formFactor`, `metrics`); the "
-    "project is `project_id`, or the token's only project. 404 `not_found` when there is "
-    "no data, as CrUX answers.",
+    "project is `project_id`, or the token's only project. Errors take the CrUX API's "
+    "shape, `{error: {code, message, status, details}}`: 404 NOT_FOUND `chrome ux report "
+    "data not found` when there is no data, 400 INVALID_ARGUMENT, 429 RESOURCE_EXHAUSTED "
+    "with Retry-After past the project's queries per minute.",
 )
 async def query_record_view(
     *,
@@ -240,6 +249,8 @@ async def query_record_view(
 ) -> Response[RecordResponse]:
     project = project_for(request, project_id)
     query = normalise(data, datetime.now(UTC))
+    settings = request.app.state.settings
+    await take_crux_query(request.app.state.cache, project, settings.crux_queries_per_minute)
     return await answer(
         request,
         project_id=project,

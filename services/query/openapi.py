@@ -45,8 +45,10 @@ answer `Cache-Control: no-store`.
 
 **Errors** are `{"error": code, "detail": message}`: 400 `invalid_parameter` (the detail
 names the parameter), 401 `invalid_token` / `invalid_credentials`, 403
-`forbidden_project`, 404 `not_found` (CrUX record without data), 503 `query_timeout` /
-`database_unavailable`.
+`forbidden_project`, 404 `not_found`, 503 `query_timeout` / `database_unavailable`.
+`records:queryRecord` alone answers in the CrUX API's own shape, `{"error": {"code",
+"message", "status", "details"}}`, so CrUX clients read its 404 NOT_FOUND as "no data" and
+retry its 429 RESOURCE_EXHAUSTED (Retry-After).
 """.strip()
 
 
@@ -62,7 +64,7 @@ _MEANINGS = {
     400: "`invalid_parameter`: the detail names the parameter or body field",
     401: "`invalid_token`, `token_revoked` or `invalid_credentials`",
     403: "`forbidden_project`: the token does not grant this project",
-    404: "`not_found`: no such project, or no data for the record",
+    404: "`not_found`: no such project",
     429: "`too_many_attempts`: wait for Retry-After seconds",
     500: "`internal_error`: logged with the request id the body and X-Request-Id carry",
     503: "`query_timeout`, `database_unavailable` or `busy`: retry later",

@@ -113,12 +113,14 @@ class TestCruxRecord:
     async def test_unknown_origin_is_not_found(
         self, client: AsyncTestClient, seed: Seeder, query_settings: Settings
     ) -> None:
-        """An origin without data answers 404 not_found, as CrUX does."""
+        """An origin without data answers CrUX's own 404 NOT_FOUND."""
         project, _ = await seed_site(seed)
         response = await record(
             client, query_settings, project, {"origin": "https://elsewhere.example"}
         )
-        assert (response.status_code, response.json()["error"]) == (404, "not_found")
+        error = response.json()["error"]
+        assert (response.status_code, error["status"]) == (404, "NOT_FOUND")
+        assert error["message"] == "chrome ux report data not found"
 
     async def test_project_must_be_granted(
         self, client: AsyncTestClient, seed: Seeder, query_settings: Settings
@@ -135,7 +137,8 @@ class TestCruxRecord:
             json={"origin": "https://shop.example"},
             headers=bearer(query_settings, [project, other]),
         )
-        assert (ambiguous.status_code, ambiguous.json()["error"]) == (400, "invalid_parameter")
+        assert ambiguous.status_code == 400
+        assert ambiguous.json()["error"]["status"] == "INVALID_ARGUMENT"
         chosen = await client.post(
             "/v1/records:queryRecord",
             json={"origin": "https://shop.example"},

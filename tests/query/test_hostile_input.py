@@ -41,12 +41,13 @@ class TestUnreadableBodies:
         query_settings: Settings,
         raw: bytes,  # type: ignore[type-arg]
     ) -> None:
-        """Invalid UTF-8 inside a records:queryRecord body is 400 invalid_parameter."""
+        """Invalid UTF-8 inside a records:queryRecord body is 400 INVALID_ARGUMENT (Google's shape, as CrUX answers)."""
         body = b'{"origin":"https://shop.example/' + raw + b'"}'
         headers = {**JSON, **bearer(query_settings, [1])}
         response = await client.post("/v1/records:queryRecord", content=body, headers=headers)
         assert response.status_code == 400, response.text
-        assert response.json()["error"] == "invalid_parameter"
+        assert response.json()["error"]["status"] == "INVALID_ARGUMENT"
+        assert "UTF-8" in response.json()["error"]["message"]
 
     @pytest.mark.parametrize(
         "body", [b"[" * 5_000, b'{"email":NaN,"password":"x"}', b'{"email":"\\ud800"}', b"{"]
@@ -99,7 +100,7 @@ class TestOutOfRangeProjects:
         for url in ("/v1/records:queryRecord", f"/v1/records:queryRecord?project_id={project_id}"):
             response = await client.post(url, content=body, headers=headers)
             assert response.status_code == 404, response.text
-            assert response.json()["error"] == "not_found"
+            assert response.json()["error"]["status"] == "NOT_FOUND"
 
 
 class TestUnexpectedErrors:
@@ -123,11 +124,20 @@ class TestUnexpectedErrors:
             await db.execute("ALTER TABLE pages_gone RENAME TO pages")
         assert response.status_code == 500
         request_id = response.headers["x-request-id"]
+        # The CrUX route's shape is Google's; the request id rides in a RequestInfo.
         assert response.json() == {
-            "error": "internal_error",
-            "detail": "unexpected server error",
-            "request_id": request_id,
-        }
+            "error": {
+                "code": 500,
+                "message": "unexpected server error",
+                "status": "INTERNAL",
+                "details": [
+                    {"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                     "reason": "INTERNAL_ERROR", "domain": "vitals"},
+                    {"@type": "type.googleapis.com/google.rpc.RequestInfo",
+                     "requestId": request_id},
+                ],
+            }
+        }  # fmt: skip
         lines = [
             json.loads(line)
             for line in capsys.readouterr().err.splitlines()
