@@ -25,7 +25,8 @@ done
 
 echo "== python tests"
 mkdir -p test-output
-pytest "$@" || failed+=(pytest)
+# The slowest tests, so every CI log shows where the suite's time goes.
+pytest --durations=30 "$@" || failed+=(pytest)
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED stages: ${failed[*]}"
