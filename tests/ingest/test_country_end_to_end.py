@@ -64,7 +64,7 @@ class TestCountryFromAddress:
         db: asyncpg.Connection,
         capsys: pytest.CaptureFixture[str],
     ) -> None:
-        """Two page views through one trusted proxy (IPv6 bracketed with a port, IPv4 with a spoofed entry before it) are stored with NL and GB; neither address is in a row, the queued job or a log line."""
+        """Two page views through one trusted proxy (IPv6 bracketed with a port, IPv4 with a spoofed entry before it) are stored with NL and GB; no address is in a row, the queued job or a log line, the refusal log's included."""
         # JSON logs at debug, so that every line ingest and the job may write is there to read.
         proxied = with_settings(
             settings, trusted_proxy_hops=1, log_format="json", log_level="debug"
@@ -84,7 +84,15 @@ class TestCountryFromAddress:
                 )
                 assert response.status_code == 202, response.text
             jobs = json.dumps([job.args for job in queued_jobs(settings)])
-            await asyncio.to_thread(run_queued_jobs, settings)
+        # While those jobs wait, an ingest that allows no queue refuses one more (503): the
+        # refusal log writes its summary line.
+        async with ingest_client(with_settings(proxied, max_queue_depth=0)) as full:
+            await _table_loaded(full)
+            refused = await post_beacon(
+                full, project_key, beacon("minimal"), headers={"x-forwarded-for": FROM_GB}
+            )
+            assert refused.status_code == 503, refused.text
+        await asyncio.to_thread(run_queued_jobs, settings)
 
         rows = await db.fetch(
             "SELECT v.country, p.path, v::text AS vital, p::text AS page"
@@ -92,8 +100,10 @@ class TestCountryFromAddress:
         )
         assert {row["path"]: row["country"] for row in rows} == {"/nl": "NL", "/gb": "GB"}
         logs = capsys.readouterr()
-        # The JSON log was captured, so an address's absence from it below means something.
-        assert '"event"' in logs.err
+        # The JSON log was captured, the refusal summary too, so an address's absence from it
+        # below means something.
+        assert '"event": "beacon_accepted"' in logs.err
+        assert '"event": "beacons_refused"' in logs.err
         for address in (FROM_NL, FROM_GB, SPOOFED):
             assert not [row for row in rows if address in row["vital"] + row["page"]]
             assert address not in jobs
