@@ -34,7 +34,7 @@ class AcceptedBeacon(msgspec.Struct, frozen=True, kw_only=True):
     project_id: int  # from the key lookup, never from the body
     received_at: float  # epoch ms at ingest; orders re-reports of one metric id
     user_agent: str = ""
-    country: str = ""  # from a trusted proxy header when configured; the IP is never kept
+    country: str = ""  # a CDN header or the client address looked up; never the address
     beacon: Beacon
 
 
