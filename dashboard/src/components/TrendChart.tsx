@@ -10,7 +10,7 @@ import { deploysInWindow } from '../lib/deploys';
 import { formatAxis, formatBucket, formatCount, formatDateTime, formatValue } from '../lib/format';
 import { type Metric, SPECS } from '../lib/metrics';
 import { DeployMarkers } from './DeployMarkers';
-import { linear, niceTicks, placeLabels } from './scale';
+import { linear, niceTicks, placeLabels, roundTimeChoices } from './scale';
 import { useWidth } from './useWidth';
 
 export const PERCENTILE_COLOURS: Record<string, string> = {
@@ -89,6 +89,7 @@ export function TrendChart({
     points.map(center),
     labelTexts.map((text) => text.length * LABEL_CHAR_PX),
     [2, width - 2],
+    roundTimeChoices(points.map((p) => Date.parse(p.start)), bucketMs),
   );
   const chosen = active == null ? null : points[active];
   const markers = deploysInWindow(deploys, start, end);

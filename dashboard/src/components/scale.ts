@@ -26,42 +26,66 @@ export interface PlacedLabel {
 }
 
 /**
- * Which of the points along an axis get a label, and where. Every k-th point from the
- * first is labelled, k the smallest of 1, 2, 3, 4, 6, 8, 12, 16, 24, … for which no two
- * labels come closer than `gap`. A label is centred on its point unless that would cross
- * `bounds`; then it is pulled in just far enough, and the spacing is checked with it there
- * (labels at the edges used to hang inwards from their point and run into their
- * neighbours).
+ * Which of the points along an axis get a label, and where: the first of `choices` (sets
+ * of point indices, densest first) whose labels come no closer than `gap` to each other.
+ * A label is centred on its point unless that would cross `bounds`; then it is pulled in
+ * just far enough, and the spacing is checked with it there (labels at the edges used to
+ * hang inwards from their point and run into their neighbours).
  */
 export function placeLabels(
   positions: readonly number[],
   widths: readonly number[],
   bounds: readonly [number, number],
+  choices: readonly (readonly number[])[] = everyKth(positions.length),
   gap = 8,
 ): PlacedLabel[] {
-  for (const step of labelSteps(positions.length)) {
-    const placed: PlacedLabel[] = [];
-    for (let index = 0; index < positions.length; index += step) {
-      placed.push({ index, x: inside(positions[index]!, widths[index]!, bounds) });
-    }
+  for (const indices of choices) {
+    const placed = indices.map((index) => ({ index, x: inside(positions[index]!, widths[index]!, bounds) }));
     const overlaps = placed.some((label, i) => {
       const next = placed[i + 1];
       return next != null && next.x - widths[next.index]! / 2 - (label.x + widths[label.index]! / 2) < gap;
     });
     if (!overlaps) return placed;
   }
-  return []; // no points
+  return positions.length ? [{ index: 0, x: inside(positions[0]!, widths[0]!, bounds) }] : [];
 }
 
-/** 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, …: up to the first step that leaves one label. */
-function labelSteps(count: number): number[] {
-  const steps: number[] = [];
+/** Every k-th index from the first, for k = 1, 2, 3, 4, 6, 8, 12, 16, 24, …, until one is left. */
+export function everyKth(count: number): number[][] {
+  const choices: number[][] = [];
   for (let base = 1; ; base *= 2) {
     for (const step of base == 1 ? [1, 2, 3] : [2 * base, 3 * base]) {
-      if (steps[steps.length - 1] != step) steps.push(step);
-      if (step >= count) return steps;
+      choices.push(Array.from({ length: Math.ceil(count / step) }, (_, i) => i * step));
+      if (step >= count) return choices;
     }
   }
+}
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+/** Round spans between time labels: within a day, times of day; beyond, midnights. */
+const ROUND_SPANS = [1, 5, 10, 15, 30, 60, 120, 180, 360, 720].map((m) => m * MINUTE)
+  .concat([1, 2, 3, 7, 14].map((d) => d * DAY));
+
+/**
+ * Label choices for time buckets (their starts, in ms), densest first: the buckets that
+ * start at a round local time (a multiple of 5 min, 1 h, 6 h… of the day; midnights 1, 2, 3,
+ * 7, 14 days apart), then every k-th bucket as a last resort.
+ */
+export function roundTimeChoices(starts: readonly number[], bucketMs: number): number[][] {
+  const local = starts.map((t) => t - new Date(t).getTimezoneOffset() * MINUTE);
+  // Day buckets are labelled by date alone, wherever their day begins.
+  const midnights = starts.flatMap((_, i) => (bucketMs >= DAY || local[i]! % DAY == 0 ? [i] : []));
+  const choices: number[][] = [];
+  for (const span of ROUND_SPANS) {
+    if (span < bucketMs || span % bucketMs != 0) continue;
+    const indices =
+      span < DAY
+        ? starts.flatMap((_, i) => (local[i]! % span == 0 ? [i] : []))
+        : midnights.filter((_, j) => j % (span / Math.max(DAY, bucketMs)) == 0);
+    if (indices.length) choices.push(indices);
+  }
+  return [...choices, ...everyKth(starts.length)];
 }
 
 function inside(at: number, width: number, [left, right]: readonly [number, number]): number {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { linear, niceTicks, placeLabels, type PlacedLabel } from '../../src/components/scale';
+import { everyKth, linear, niceTicks, placeLabels, roundTimeChoices, type PlacedLabel } from '../../src/components/scale';
 
 describe('niceTicks', () => {
   it('counts from 0 in round steps to at least the maximum', () => {
@@ -77,5 +77,53 @@ describe('placeLabels', () => {
   it('labels the first point alone when no two fit, and nothing without points', () => {
     expect(placeLabels([100, 110, 120], [80, 80, 80], [0, 300])).toEqual([{ index: 0, x: 100 }]);
     expect(placeLabels([], [], [0, 300])).toEqual([]);
+  });
+});
+
+describe('everyKth', () => {
+  it('thins out in steps of 1, 2, 3, 4, 6, 8, 12, … down to one index', () => {
+    expect(everyKth(7)).toEqual([[0, 1, 2, 3, 4, 5, 6], [0, 2, 4, 6], [0, 3, 6], [0, 4], [0, 6], [0]]);
+  });
+});
+
+describe('roundTimeChoices', () => {
+  const HOUR = 3_600_000;
+  // Local times: the labels are printed in the browser's time zone.
+  const from = (year: number, month: number, day: number, hour: number, every: number, count: number) =>
+    Array.from({ length: count }, (_, i) => new Date(year, month, day, hour).getTime() + i * every);
+
+  it('labels a week of 3-hour buckets at midnights on a laptop, not every 18 hours', () => {
+    const starts = from(2026, 10, 30, 0, 3 * HOUR, 56);
+    const choices = roundTimeChoices(starts, 3 * HOUR);
+    expect(choices[0]).toHaveLength(56); // every 3 h
+    expect(choices[1]).toEqual(starts.map((_, i) => i).filter((i) => i % 2 == 0)); // 6 h
+    const x = linear([0, 56], [56, 1254]);
+    const positions = starts.map((_, i) => x(i + 0.5));
+    const widths = starts.map(() => '30 Nov, 00:00'.length * 6.6);
+    const labels = placeLabels(positions, widths, [2, 1264], choices);
+    expect(labels.map((l) => new Date(starts[l.index]!).getHours())).toEqual(Array(7).fill(0));
+  });
+
+  it('labels a day of hourly buckets on round hours of the day', () => {
+    const starts = from(2026, 11, 6, 2, HOUR, 24); // 02:00 to 01:00
+    const x = linear([0, 24], [56, 330]);
+    const labels = placeLabels(
+      starts.map((_, i) => x(i + 0.5)),
+      starts.map(() => 5 * 6.6),
+      [2, 340],
+      roundTimeChoices(starts, HOUR),
+    );
+    const hours = labels.map((l) => new Date(starts[l.index]!).getHours());
+    expect(hours.length).toBeGreaterThan(2);
+    const span = hours[1]! - hours[0]!;
+    expect([2, 3, 6]).toContain(span);
+    expect(hours.every((h) => h % span == 0)).toBe(true);
+  });
+
+  it('takes day buckets as days wherever they start, 1, 2, 3, 7 and 14 apart', () => {
+    const starts = Array.from({ length: 28 }, (_, i) => Date.UTC(2026, 10, 9 + i));
+    const choices = roundTimeChoices(starts, 24 * HOUR);
+    expect(choices.slice(0, 5).map((c) => c.length)).toEqual([28, 14, 10, 4, 2]);
+    expect(choices[3]).toEqual([0, 7, 14, 21]);
   });
 });
