@@ -26,7 +26,10 @@ async def cmd_project_delete(settings: Settings, args: argparse.Namespace) -> No
         confirm = args.confirm
         if confirm is None:
             print(f"This deletes project {project.slug!r} (id {project.id}) and all its data.")
-            confirm = (await asyncio.to_thread(input, "Type its slug to confirm: ")).strip()
+            try:
+                confirm = (await asyncio.to_thread(input, "Type its slug to confirm: ")).strip()
+            except EOFError:  # no terminal to ask: nothing is confirmed
+                confirm = ""
         if confirm != project.slug:
             raise catalog.CatalogError("the slug typed does not match; nothing was deleted")
         async with connection.transaction():
