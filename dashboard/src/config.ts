@@ -6,11 +6,16 @@
 export interface Config {
   queryUrl: string;
   realtimeUrl: string;
-  /** The write side (services/admin): alert rules and destinations. */
+  /** The write side (services/admin): alert rules and destinations, projects, keys, users. */
   adminUrl: string;
+  /**
+   * Where sites send beacons and load the SDK (services/ingest), as the Setup page's
+   * snippets name it. Not called by the dashboard itself.
+   */
+  ingestUrl: string;
 }
 
-const EMPTY: Config = { queryUrl: '', realtimeUrl: '', adminUrl: '' };
+const EMPTY: Config = { queryUrl: '', realtimeUrl: '', adminUrl: '', ingestUrl: '' };
 
 function cleanUrl(value: unknown, name: string, base: string): string {
   if (value == null || value === '') return '';
@@ -29,6 +34,7 @@ export function parseConfig(raw: unknown, base = window.location.href): Config {
     queryUrl: cleanUrl(record.queryUrl, 'queryUrl', base),
     realtimeUrl: cleanUrl(record.realtimeUrl, 'realtimeUrl', base),
     adminUrl: cleanUrl(record.adminUrl, 'adminUrl', base),
+    ingestUrl: cleanUrl(record.ingestUrl, 'ingestUrl', base),
   };
 }
 

@@ -78,7 +78,8 @@ export async function adminJson<T>(
   path: string,
   body?: unknown,
 ): Promise<T | null> {
-  const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`; // none for the public set-password call
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const init: RequestInit = { method, headers, cache: 'no-store' };
   if (body !== undefined) init.body = JSON.stringify(body);

@@ -8,6 +8,11 @@ export interface ApiContextValue {
   session: Session;
   /** The API refused the token (401): back to the sign-in screen, saying why. */
   signOut: (reason?: string) => void;
+  /**
+   * A new token for the same user (after a project is made or deleted, the admin service
+   * answers one that knows it): the session goes on with it.
+   */
+  replaceToken: (token: string) => void;
 }
 
 export const ApiContext = createContext<ApiContextValue | null>(null);

@@ -23,6 +23,7 @@ export function roleIn(token: string, project: number): Role | null {
   const claims = claimsOf(token);
   const projects = claims?.projects;
   if (!Array.isArray(projects) || !projects.includes(project)) return null;
+  if (claims?.owner === true) return 'admin'; // an instance owner administers every project
   const roles = claims?.roles;
   if (roles == null || typeof roles != 'object') return 'viewer';
   return (roles as Record<string, unknown>)[String(project)] == 'admin' ? 'admin' : 'viewer';

@@ -8,6 +8,8 @@ export interface Session {
   subject: string;
   /** epoch milliseconds */
   expiresAt: number;
+  /** An instance owner (the `owner` claim) may create projects and users. */
+  owner: boolean;
 }
 
 const KEY = 'vitals.session';
@@ -38,12 +40,15 @@ export function sessionFromToken(token: string, now = Date.now()): Session {
   }
   if (typeof exp != 'number') throw new Error('This token has no expiry.');
   if (exp * 1000 <= now) throw new Error('This token has expired.');
-  if (projects.length == 0) throw new Error('This token grants no projects.');
+  const owner = claims.owner === true;
+  // An owner of a new instance has no project yet: they sign in to create the first one.
+  if (projects.length == 0 && !owner) throw new Error('This token grants no projects.');
   return {
     token: token.trim(),
     projects: [...projects].sort((a, b) => a - b),
     subject: typeof claims.sub == 'string' ? claims.sub : '',
     expiresAt: exp * 1000,
+    owner,
   };
 }
 

@@ -6,9 +6,15 @@
  */
 import { type Metric, isMetric } from '../lib/metrics';
 
-export const VIEWS = [
+/** What every member of a project reads. */
+export const DATA_VIEWS = [
   'overview', 'trends', 'distribution', 'breakdowns', 'attribution', 'releases', 'alerts', 'live',
 ] as const;
+/** A project's admin screens, shown to its admins and to owners (api/me.ts). */
+export const ADMIN_VIEWS = ['setup', 'settings', 'keys', 'members'] as const;
+/** The instance's users, and a new project: owners only. */
+export const OWNER_VIEWS = ['users', 'new-project'] as const;
+export const VIEWS = [...DATA_VIEWS, ...ADMIN_VIEWS, ...OWNER_VIEWS] as const;
 export type View = (typeof VIEWS)[number];
 
 export const RANGES = ['1h', '24h', '7d', '28d'] as const;

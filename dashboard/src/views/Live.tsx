@@ -4,9 +4,10 @@
  * Socket.IO auth payload; on every (re)connect the window is refilled from the query API.
  */
 import { useEffect, useReducer, useRef, useState } from 'react';
-import { type Socket, io } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { getJson } from '../api/client';
 import { useApiContext } from '../api/context';
+import { connectRealtime } from '../api/realtime';
 import { SESSION_ENDED, tokenRefused } from '../api/session';
 import type { Histogram, LiveBatch, LiveStatus } from '../api/types';
 import { ratingClass, ratingText } from '../components/RatingBar';
@@ -41,13 +42,7 @@ function useLive(projectId: number) {
     model.current = new LiveModel(projectId);
     let stopped = false;
     let seeding: AbortController | null = null;
-    const socket: Socket = io(config.realtimeUrl || window.location.origin, {
-      auth: { token: session.token },
-      transports: ['websocket', 'polling'],
-      reconnectionDelay: 500,
-      reconnectionDelayMax: 5000,
-      timeout: 10_000,
-    });
+    const socket: Socket = connectRealtime(config, session.token);
 
     // What the stream carried while we were away is gone: start the window again from the store.
     const refill = async () => {

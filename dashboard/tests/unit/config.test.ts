@@ -6,15 +6,16 @@ const BASE = 'https://vitals.example/dashboard/';
 
 describe('parseConfig', () => {
   it('reads absolute and relative URLs, without trailing slashes', () => {
-    expect(parseConfig({ queryUrl: 'https://api.example/', realtimeUrl: '/live', adminUrl: '/admin/' }, BASE)).toEqual({
+    expect(parseConfig({ queryUrl: 'https://api.example/', realtimeUrl: '/live', adminUrl: '/admin/', ingestUrl: 'https://collect.example/' }, BASE)).toEqual({
       queryUrl: 'https://api.example',
       realtimeUrl: 'https://vitals.example/live',
       adminUrl: 'https://vitals.example/admin',
+      ingestUrl: 'https://collect.example',
     });
   });
 
   it('reads missing or empty URLs as this origin', () => {
-    expect(parseConfig({}, BASE)).toEqual({ queryUrl: '', realtimeUrl: '', adminUrl: '' });
+    expect(parseConfig({}, BASE)).toEqual({ queryUrl: '', realtimeUrl: '', adminUrl: '', ingestUrl: '' });
   });
 
   it('refuses anything but http(s) URLs', () => {

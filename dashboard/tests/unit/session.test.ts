@@ -17,7 +17,14 @@ describe('sessionFromToken', () => {
       projects: [1, 3],
       subject: 'ann@example.com',
       expiresAt: exp * 1000,
+      owner: false,
     });
+  });
+
+  it('lets an owner without projects in, to create the first one', () => {
+    const session = sessionFromToken(token({ sub: 'o@example.com', projects: [], exp, owner: true }), NOW);
+    expect(session.owner).toBe(true);
+    expect(session.projects).toEqual([]);
   });
 
   it('reads non-ASCII subjects', () => {
