@@ -12,9 +12,10 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 from litestar import Request, Response, delete, get, patch, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
-from services.admin.json_bodies import decode_body
+from services.admin.json_bodies import body_errors
+from services.admin.openapi import WRITE
 from services.admin.registry_sync import registry_unavailable
 from services.admin.user_auth import require_admin
 from services.contracts.database_errors import guarded
@@ -50,20 +51,27 @@ def no_key(key_id: int) -> ApiError:
     return ApiError(404, "key_not_found", f"this project has no key {key_id}")
 
 
-@get(PATH, guards=[require_admin], summary="A project's ingest keys (prefixes, never keys)")
+@get(
+    PATH,
+    responses=WRITE,
+    guards=[require_admin],
+    summary="A project's ingest keys (prefixes, never keys)",
+)
 async def list_project_keys(
     request: Request[Any, Any, Any], project_id: FromPath[int]
 ) -> list[IngestKey]:
     return await guarded(lambda: list_keys(request.app.state.db, project_id))
 
 
-@post(PATH, guards=[require_admin], request_max_body_size=1024,
+@post(PATH, responses=WRITE, guards=[require_admin], request_max_body_size=1024,
+      exception_handlers=body_errors(CODE),
       summary="Create an ingest key (admins); the key is in this answer only")  # fmt: skip
 async def create_key(
-    request: Request[Any, Any, Any], project_id: FromPath[int]
+    request: Request[Any, Any, Any],
+    project_id: FromPath[int],
+    data: JSONBody[KeyLabel | None] = None,
 ) -> Response[CreatedKey]:
-    body = await request.body()
-    wanted: KeyLabel = decode_body(body, KeyLabel, CODE) if body.strip() else KeyLabel()
+    wanted = data or KeyLabel()
     state = request.app.state
 
     async def create() -> CreatedKey:
@@ -84,12 +92,13 @@ async def create_key(
     return Response(await guarded(create), status_code=201)
 
 
-@patch(ONE, guards=[require_admin], request_max_body_size=1024,
-       summary="Change a key's label (admins)")  # fmt: skip
+@patch(ONE, responses=WRITE, guards=[require_admin], request_max_body_size=1024,
+       exception_handlers=body_errors(CODE), summary="Change a key's label (admins)")  # fmt: skip
 async def label_key(
-    request: Request[Any, Any, Any], project_id: FromPath[int], key_id: FromPath[int]
-) -> IngestKey:
-    wanted: KeyLabel = decode_body(await request.body(), KeyLabel, CODE)
+    request: Request[Any, Any, Any], project_id: FromPath[int], key_id: FromPath[int],
+    data: JSONBody[KeyLabel],
+) -> IngestKey:  # fmt: skip
+    wanted = data
     if key_id not in KEY_IDS:
         raise no_key(key_id)
     row = await guarded(
@@ -100,7 +109,7 @@ async def label_key(
     return key_of(row)
 
 
-@delete(ONE, guards=[require_admin], status_code=200,
+@delete(ONE, responses=WRITE, guards=[require_admin], status_code=200,
         summary="Revoke a key (admins): ingest refuses it within seconds")  # fmt: skip
 async def revoke_key(
     request: Request[Any, Any, Any], project_id: FromPath[int], key_id: FromPath[int]

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 from litestar import Request, get, post
 
+from services.admin.openapi import SIGNED_IN
 from services.admin.user_auth import claims_of, require_user
 from services.contracts.database_errors import guarded
 from services.contracts.errors import ApiError
@@ -49,7 +50,12 @@ class RefreshedToken(msgspec.Struct, frozen=True):
     owner: bool
 
 
-@get("/v1/admin/me", guards=[require_user], summary="What the token's holder may do")
+@get(
+    "/v1/admin/me",
+    responses=SIGNED_IN,
+    guards=[require_user],
+    summary="What the token's holder may do",
+)
 async def show_me(request: Request[Any, Any, Any]) -> Me:
     claims = claims_of(request)
     rows = await guarded(
@@ -63,7 +69,7 @@ async def show_me(request: Request[Any, Any, Any]) -> Me:
     return Me(claims.uid, email, claims.owner, claims.owner, claims.owner, projects)
 
 
-@post("/v1/admin/me/token", guards=[require_user], status_code=200,
+@post("/v1/admin/me/token", responses=SIGNED_IN, guards=[require_user], status_code=200,
       summary="A fresh token with what the user may do now (same expiry)")  # fmt: skip
 async def refresh_token(request: Request[Any, Any, Any]) -> RefreshedToken:
     refreshed = await fresh_token(request, claims_of(request))

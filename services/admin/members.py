@@ -12,10 +12,11 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 from litestar import Request, Response, delete, get, patch, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from services.admin.json_bodies import decode_body
+from services.admin.json_bodies import body_errors
+from services.admin.openapi import WRITE
 from services.admin.password_links import PasswordLink, issue_link
 from services.admin.user_auth import claims_of, require_admin
 from services.contracts.database_errors import guarded
@@ -93,18 +94,24 @@ def no_member(user_id: int) -> ApiError:
     return ApiError(404, "member_not_found", f"user {user_id} is not a member of this project")
 
 
-@get(PATH, guards=[require_admin], summary="A project's members and their roles (admins)")
+@get(
+    PATH,
+    responses=WRITE,
+    guards=[require_admin],
+    summary="A project's members and their roles (admins)",
+)
 async def list_members(request: Request[Any, Any, Any], project_id: FromPath[int]) -> list[Member]:
     rows = await guarded(lambda: request.app.state.db.fetch(SELECT_MEMBERS, project_id))
     return [member_of(row) for row in rows]
 
 
-@post(PATH, guards=[require_admin], request_max_body_size=2048,
+@post(PATH, responses=WRITE, guards=[require_admin], request_max_body_size=2048,
+      exception_handlers=body_errors(CODE),
       summary="Add a member by e-mail (admins); a new account gets a password link")  # fmt: skip
 async def add_member(
-    request: Request[Any, Any, Any], project_id: FromPath[int]
+    request: Request[Any, Any, Any], project_id: FromPath[int], data: JSONBody[NewMember]
 ) -> Response[AddedMember]:
-    new: NewMember = decode_body(await request.body(), NewMember, CODE)
+    new = data
     email = new.email
     state, inviter = request.app.state, claims_of(request).uid
 
@@ -126,12 +133,14 @@ async def add_member(
     return Response(await guarded(add), status_code=201)
 
 
-@patch(ONE, guards=[require_admin], request_max_body_size=1024,
+@patch(ONE, responses=WRITE, guards=[require_admin], request_max_body_size=1024,
+       exception_handlers=body_errors(CODE),
        summary="Change a member's role (admins); a demotion ends their tokens")  # fmt: skip
 async def change_role(
-    request: Request[Any, Any, Any], project_id: FromPath[int], user_id: FromPath[int]
-) -> Member:
-    change: RoleChange = decode_body(await request.body(), RoleChange, CODE)
+    request: Request[Any, Any, Any], project_id: FromPath[int], user_id: FromPath[int],
+    data: JSONBody[RoleChange],
+) -> Member:  # fmt: skip
+    change = data
     if user_id not in USER_IDS:
         raise no_member(user_id)
     db = request.app.state.db
@@ -149,7 +158,7 @@ async def change_role(
     return member_of(await guarded(update))
 
 
-@delete(ONE, guards=[require_admin], status_code=HTTP_204_NO_CONTENT,
+@delete(ONE, responses=WRITE, guards=[require_admin], status_code=HTTP_204_NO_CONTENT,
         summary="Take a project away from a member (admins); ends their tokens")  # fmt: skip
 async def remove_member(
     request: Request[Any, Any, Any], project_id: FromPath[int], user_id: FromPath[int]

@@ -10,10 +10,11 @@ from typing import Any
 import asyncpg
 import msgspec
 from litestar import Request, Response, delete, get, patch, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
-from services.admin.json_bodies import MAX_BODY_BYTES, decode_body
+from services.admin.json_bodies import MAX_BODY_BYTES, body_errors
 from services.admin.me import fresh_token
+from services.admin.openapi import SIGNED_IN, WRITE
 from services.admin.project_shapes import (
     CODE,
     DeleteConfirmation,
@@ -73,7 +74,12 @@ def no_project(project_id: int) -> ApiError:
     return ApiError(404, "project_not_found", f"there is no project {project_id}")
 
 
-@get(PATH, guards=[require_user], summary="The projects the caller administers, with settings")
+@get(
+    PATH,
+    responses=SIGNED_IN,
+    guards=[require_user],
+    summary="The projects the caller administers, with settings",
+)
 async def list_projects(request: Request[Any, Any, Any]) -> list[Project]:
     claims = claims_of(request)
     administered = [p for p in claims.projects if claims.administers(p)]
@@ -83,10 +89,12 @@ async def list_projects(request: Request[Any, Any, Any]) -> list[Project]:
     return [project_of(row) for row in rows]
 
 
-@post(PATH, guards=[require_owner], request_max_body_size=MAX_BODY_BYTES,
-      summary="Create a project (owners)")  # fmt: skip
-async def create_project(request: Request[Any, Any, Any]) -> Response[Project]:
-    new: NewProject = decode_body(await request.body(), NewProject, CODE)
+@post(PATH, responses=WRITE, guards=[require_owner], request_max_body_size=MAX_BODY_BYTES,
+      exception_handlers=body_errors(CODE), summary="Create a project (owners)")  # fmt: skip
+async def create_project(
+    request: Request[Any, Any, Any], data: JSONBody[NewProject]
+) -> Response[Project]:
+    new = data
     origins = clean_origins(new.allowed_origins)
     rules = checked_rules(new.route_rules)
     db = request.app.state.db
@@ -116,7 +124,7 @@ async def create_project(request: Request[Any, Any, Any]) -> Response[Project]:
     return Response(project_of(row), status_code=201)
 
 
-@get(ONE, guards=[require_admin], summary="A project's settings (its admins)")
+@get(ONE, responses=WRITE, guards=[require_admin], summary="A project's settings (its admins)")
 async def show_project(request: Request[Any, Any, Any], project_id: FromPath[int]) -> Project:
     row = await guarded(lambda: request.app.state.db.fetchrow(SELECT_PROJECT, project_id))
     if row is None:
@@ -124,10 +132,13 @@ async def show_project(request: Request[Any, Any, Any], project_id: FromPath[int
     return project_of(row)
 
 
-@patch(ONE, guards=[require_admin], request_max_body_size=MAX_BODY_BYTES,
+@patch(ONE, responses=WRITE, guards=[require_admin], request_max_body_size=MAX_BODY_BYTES,
+       exception_handlers=body_errors(CODE),
        summary="Change a project's name, ingest settings or route rules (admins)")  # fmt: skip
-async def update_project(request: Request[Any, Any, Any], project_id: FromPath[int]) -> Project:
-    changes: ProjectChanges = decode_body(await request.body(), ProjectChanges, CODE)
+async def update_project(
+    request: Request[Any, Any, Any], project_id: FromPath[int], data: JSONBody[ProjectChanges]
+) -> Project:
+    changes = data
     origins = clean_origins(changes.allowed_origins)
     rules = checked_rules(changes.route_rules)
     db = request.app.state.db
@@ -155,14 +166,13 @@ async def update_project(request: Request[Any, Any, Any], project_id: FromPath[i
     return project_of(row)
 
 
-@delete(ONE, guards=[require_admin], status_code=202, request_max_body_size=1024,
+@delete(ONE, responses=WRITE, guards=[require_admin], status_code=202, request_max_body_size=1024,
+        exception_handlers=body_errors("invalid_confirmation"),
         summary="Delete a project and its data (admins; the body repeats the slug)")  # fmt: skip
 async def delete_project(
-    request: Request[Any, Any, Any], project_id: FromPath[int]
+    request: Request[Any, Any, Any], project_id: FromPath[int], data: JSONBody[DeleteConfirmation]
 ) -> Response[DeletedProject]:
-    confirmation: DeleteConfirmation = decode_body(
-        await request.body(), DeleteConfirmation, "invalid_confirmation"
-    )
+    confirmation = data
     state = request.app.state
 
     async def mark() -> Any:

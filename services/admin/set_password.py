@@ -17,12 +17,15 @@ import msgspec
 import redis.asyncio
 from argon2 import PasswordHasher
 from litestar import Request, post
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import JSONBody
 
-from services.admin.json_bodies import decode_body
+from services.admin.json_bodies import body_errors
+from services.admin.openapi import errors
 from services.admin.password_links import looks_like_token, token_sha256
 from services.contracts.database_errors import guarded
 from services.contracts.errors import ApiError
-from services.contracts.settings import Settings
 
 CODE = "invalid_password"
 MIN_PASSWORD_LENGTH = 8  # as `vitals user password`
@@ -59,14 +62,14 @@ class PasswordSet(msgspec.Struct, frozen=True):
     email: str  # to sign in with
 
 
-def client_address(request: Request[Any, Any, Any], trusted_proxy_hops: int) -> str:
+def client_address(connection: ASGIConnection[Any, Any, Any, Any], trusted_proxy_hops: int) -> str:
     """The socket peer, or what the nearest trusted proxy saw (as the query's login)."""
-    peer = request.client.host if request.client else "unknown"
+    peer = connection.client.host if connection.client else "unknown"
     if trusted_proxy_hops <= 0:
         return peer
     hops = [
         hop.strip()
-        for header in request.headers.getall("x-forwarded-for", [])
+        for header in connection.headers.getall("x-forwarded-for", [])
         for hop in header.split(",")
         if hop.strip()
     ]
@@ -93,20 +96,26 @@ def link_refusal(state: asyncpg.Record | None) -> ApiError:
     return ApiError(410, "link_expired", "this link has expired; ask for a new one")
 
 
-@post("/v1/admin/password", status_code=200, request_max_body_size=4096,
-      summary="Set a password with a one-time link (public, rate-limited)")  # fmt: skip
-async def set_password(request: Request[Any, Any, Any]) -> PasswordSet:
-    state = request.app.state
-    settings: Settings = state.settings
+async def throttled(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: an attempt counted before the body is read, so no input skips the count."""
+    state = connection.app.state
+    address = client_address(connection, state.settings.trusted_proxy_hops)
     try:
-        await take_attempt(state.cache, client_address(request, settings.trusted_proxy_hops))
+        await take_attempt(state.cache, address)
     except redis.RedisError:
         raise ApiError(503, "throttle_unavailable", "retry shortly", {"Retry-After": "5"}) from None
-    wanted: NewPassword = decode_body(await request.body(), NewPassword, CODE)
+
+
+@post("/v1/admin/password", guards=[throttled], status_code=200, request_max_body_size=4096,
+      responses=errors(400, 404, 410, 429, 503),
+      exception_handlers=body_errors(CODE),
+      summary="Set a password with a one-time link (public, rate-limited)")  # fmt: skip
+async def set_password(request: Request[Any, Any, Any], data: JSONBody[NewPassword]) -> PasswordSet:
+    wanted = data
     if not looks_like_token(wanted.token):
         raise link_refusal(None)
     digest = token_sha256(wanted.token)
-    db = state.db
+    db = request.app.state.db
     link = await guarded(lambda: db.fetchrow(LINK_STATE, digest))
     if link is None or link["used"] or link["expired"]:
         raise link_refusal(link)

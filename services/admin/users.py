@@ -14,11 +14,12 @@ from typing import Any
 import asyncpg
 import msgspec
 from litestar import Request, Response, delete, get, patch, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from services.admin.json_bodies import decode_body
+from services.admin.json_bodies import body_errors
 from services.admin.members import Email
+from services.admin.openapi import SIGNED_IN, WRITE
 from services.admin.password_links import PasswordLink, issue_link
 from services.admin.user_auth import claims_of, require_owner
 from services.contracts.database_errors import guarded
@@ -109,16 +110,24 @@ async def one_user(connection: Any, user_id: int) -> User:
     return user_of(row)
 
 
-@get(PATH, guards=[require_owner], summary="Every user, with their projects (owners)")
+@get(
+    PATH,
+    responses=SIGNED_IN,
+    guards=[require_owner],
+    summary="Every user, with their projects (owners)",
+)
 async def list_users(request: Request[Any, Any, Any]) -> list[User]:
     rows = await guarded(lambda: request.app.state.db.fetch(SELECT_USERS, None))
     return [user_of(row) for row in rows]
 
 
-@post(PATH, guards=[require_owner], request_max_body_size=16 * 1024,
+@post(PATH, responses=WRITE, guards=[require_owner], request_max_body_size=16 * 1024,
+      exception_handlers=body_errors(CODE),
       summary="Add a user (owners); the answer holds their set-password link")  # fmt: skip
-async def create_user(request: Request[Any, Any, Any]) -> Response[CreatedUser]:
-    new: NewUser = decode_body(await request.body(), NewUser, CODE)
+async def create_user(
+    request: Request[Any, Any, Any], data: JSONBody[NewUser]
+) -> Response[CreatedUser]:
+    new = data
     grants = {g.project_id: g.role for g in new.projects}
     state, creator = request.app.state, claims_of(request).uid
 
@@ -137,10 +146,13 @@ async def create_user(request: Request[Any, Any, Any]) -> Response[CreatedUser]:
     return Response(await guarded(create), status_code=201)
 
 
-@patch(ONE, guards=[require_owner], request_max_body_size=1024,
+@patch(ONE, responses=WRITE, guards=[require_owner], request_max_body_size=1024,
+       exception_handlers=body_errors(CODE),
        summary="Make a user an owner or not (owners)")  # fmt: skip
-async def update_user(request: Request[Any, Any, Any], user_id: FromPath[int]) -> User:
-    changes: UserChanges = decode_body(await request.body(), UserChanges, CODE)
+async def update_user(
+    request: Request[Any, Any, Any], user_id: FromPath[int], data: JSONBody[UserChanges]
+) -> User:
+    changes = data
     if user_id not in USER_IDS:
         raise no_user(user_id)
     db = request.app.state.db
@@ -158,7 +170,7 @@ async def update_user(request: Request[Any, Any, Any], user_id: FromPath[int]) -
     return await guarded(update)
 
 
-@delete(ONE, guards=[require_owner], status_code=HTTP_204_NO_CONTENT,
+@delete(ONE, responses=WRITE, guards=[require_owner], status_code=HTTP_204_NO_CONTENT,
         summary="Remove a user and their access (owners)")  # fmt: skip
 async def remove_user(request: Request[Any, Any, Any], user_id: FromPath[int]) -> None:
     if user_id not in USER_IDS:
@@ -181,7 +193,7 @@ async def remove_user(request: Request[Any, Any, Any], user_id: FromPath[int]) -
     await guarded(remove)
 
 
-@post(ONE + "/password-link", guards=[require_owner], status_code=201,
+@post(ONE + "/password-link", responses=WRITE, guards=[require_owner], status_code=201,
       summary="A new one-time set-password link for a user (owners)")  # fmt: skip
 async def new_password_link(
     request: Request[Any, Any, Any], user_id: FromPath[int]
