@@ -9,8 +9,9 @@ one chunk, a plain table; a compressed chunk of the Timescale edition is deleted
 through the hypertable, whose batches are segmented by project), then the plain tables.
 
 Beacons queued before the keys were revoked may still be stored for a while (the workers
-cache a project for 30 s), so the project row goes only once GRACE_S have passed since
-the deletion: a purge that runs earlier purges, then schedules itself again for then.
+cache a project for 30 s before they see it deleted: services/workers/projects.py), so the
+project row goes only once GRACE_S have passed since the deletion: a purge that runs
+earlier purges, then schedules itself again for then, and that pass deletes what came in.
 The project row's delete cascades to what is left (keys, deploy tokens, alert rules and
 destinations). A re-run continues where a killed one stopped; two at once do not
 overlap (an advisory lock). The hourly retention job also enqueues a purge for every

@@ -133,3 +133,16 @@ class TestPurge:
         shop, _ = two_projects
         await delete(db, shop)
         assert await asyncio.to_thread(purge.sweep_deleted_projects) == [shop]
+
+
+class TestDeletedProjectsBeacons:
+    async def test_beacons_of_a_deleted_project_are_dropped(
+        self, pool: asyncpg.Pool, db: asyncpg.Connection
+    ) -> None:
+        """Once the workers read the project as deleted, its queued beacons are not
+        stored (counted as an unknown project), so nothing lands behind the purge."""
+        shop = await create_project(db, "shop")
+        await delete(db, shop)
+        outcome = await store(pool, batch(page_view(shop)))
+        assert outcome.dropped["unknown_project"] == 5
+        assert await db.fetchval("SELECT count(*) FROM vitals") == 0
