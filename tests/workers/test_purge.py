@@ -146,3 +146,23 @@ class TestDeletedProjectsBeacons:
         outcome = await store(pool, batch(page_view(shop)))
         assert outcome.dropped["unknown_project"] == 5
         assert await db.fetchval("SELECT count(*) FROM vitals") == 0
+
+
+class TestCompressedChunks:
+    async def test_compressed_raw_chunks_are_purged_too(
+        self, two_projects: tuple[int, int], db: asyncpg.Connection, database_edition: str
+    ) -> None:
+        """The Timescale edition compresses raw chunks after three days: those rows go
+        through the hypertable (a segment per project), the other project's stay."""
+        if database_edition != "timescale":
+            pytest.skip("only the Timescale edition compresses chunks")
+        shop, blog = two_projects
+        await db.execute("SELECT compress_chunk(c) FROM show_chunks('vitals') AS c")
+        blog_rows = await db.fetchval("SELECT count(*) FROM vitals WHERE project_id = $1", blog)
+        await delete(db, shop)
+        await db.execute("UPDATE projects SET deleted_at = now() - interval '1 hour'")
+        assert (await asyncio.to_thread(purge.project_deleted, shop))["finished"] is True
+        assert await rows_of(db, shop) == {}
+        assert await db.fetchval("SELECT count(*) FROM vitals WHERE project_id = $1", blog) == (
+            blog_rows
+        )
