@@ -30,6 +30,7 @@ from services.contracts.queue import QUEUE_NAME
 from services.contracts.redis_client import sync_redis
 from services.contracts.settings import Settings
 from services.contracts.wire import MAX_REPORTS, MAX_ROUTE, MAX_SELECTOR, MAX_SHORT, MAX_URL
+from services.ingest.body import MAX_BODY_BYTES
 from services.workers import counters, jobs, runtime
 from tests.ingest.conftest import ingest_client, post_beacon, publish_key
 from tests.workers.conftest import assert_rollups_exact
@@ -222,7 +223,7 @@ class TestHostileBeacons:
     async def test_refused_or_stored_never_a_failed_job(
         self, rig: tuple[Any, str], settings: Settings, db: asyncpg.Connection, body: dict[str, Any]
     ) -> None:
-        """A generated beacon is refused with 400 {error, detail}, or its job runs without raising, parks nothing and stores every metric id with its exact value."""
+        """A generated beacon is refused with 400 {error, detail} (413 past the body limit), or its job runs without raising, parks nothing and stores every metric id with its exact value."""
         client, key = rig
         n = next(_unique)
         body["url"] = body["url"].replace(PAGE, f"/page-{n}/", 1)
@@ -235,6 +236,10 @@ class TestHostileBeacons:
             if s.labels["outcome"] == "parked"
         )
         response = await post_beacon(client, key, raw)
+        if len(raw) > MAX_BODY_BYTES:  # reports at their longest can pass 64 KiB together
+            assert response.status_code == 413, response.text
+            assert response.json()["error"] == "payload_too_large"
+            return
         if response.status_code == 400:
             assert set(response.json()) == {"error", "detail"}
             assert response.json()["detail"]
