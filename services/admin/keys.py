@@ -86,7 +86,10 @@ async def create_key(
             try:  # committed: now ingest may learn it
                 await publish_project(connection, state.redis, project_id)
             except Exception as exc:
-                raise registry_unavailable(exc, "the key was made but cannot work yet") from None
+                # Never shown, so never usable: revoked, not left active for a rebuild to
+                # publish.
+                await connection.execute(REVOKE_KEY_BY_ID, project_id, created.ingest_key.id)
+                raise registry_unavailable(exc, "no key was made") from None
         return created
 
     return Response(await guarded(create), status_code=201)

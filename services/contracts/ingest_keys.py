@@ -47,7 +47,6 @@ RETURNING {KEY_COLUMNS}
 SELECT_KEYS = f"""
 SELECT {KEY_COLUMNS} FROM ingest_keys WHERE $1::int IS NULL OR project_id = $1 ORDER BY id
 """
-SELECT_KEY = f"SELECT {KEY_COLUMNS}, key_hash FROM ingest_keys WHERE project_id = $1 AND id = $2"
 LABEL_KEY = f"""
 UPDATE ingest_keys SET label = $3 WHERE project_id = $1 AND id = $2 RETURNING {KEY_COLUMNS}
 """

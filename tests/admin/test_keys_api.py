@@ -13,11 +13,13 @@ import pytest
 import redis.asyncio
 from litestar.testing import AsyncTestClient
 
+from services.admin.app import create_app
 from services.contracts import key_registry as registry
 from services.contracts.keys import key_hash
 from services.contracts.settings import Settings
 from tests.admin.people import World, make_world
 from tests.ingest.conftest import beacon, ingest_client, post_beacon
+from tests.support.processes import RedisServer
 
 KEYS = "/v1/admin/projects/{}/keys"
 
@@ -107,3 +109,22 @@ class TestKeys:
                 await asyncio.sleep(0.1)
         again = await admin.delete(f"{KEYS.format(world.shop)}/{key_id}", headers=world.admin)
         assert again.json()["revoked_at"] == revoked.json()["revoked_at"]  # idempotent
+
+
+class TestRedisDown:
+    async def test_a_key_is_not_made_while_the_registry_is_unreachable(
+        self, settings: Settings, db: asyncpg.Connection, private_redis: RedisServer
+    ) -> None:
+        """503 registry_unavailable, and the row the key would have had is revoked: a key
+        nobody was shown can never work, not even after a rebuild."""
+        world = await make_world(db, settings)
+        down = msgspec.structs.replace(
+            settings, redis_url=private_redis.url, cache_redis_url=private_redis.url,
+            redis_timeout_s=0.5,
+        )  # fmt: skip
+        async with AsyncTestClient(create_app(down)) as admin:
+            private_redis.stop()
+            response = await admin.post(KEYS.format(world.shop), headers=world.admin)
+        assert (response.status_code, response.json()["error"]) == (503, "registry_unavailable")
+        assert "key" not in response.json()
+        assert await db.fetchval("SELECT count(*) FROM ingest_keys WHERE revoked_at IS NULL") == 0
