@@ -132,9 +132,10 @@ async def purge(connection: Connection, project_id: int) -> dict[str, object]:
     for table in PLAIN_TABLES:
         rows[table] = await delete_in_batches(connection, table, project_id)
     hashes = [r["key_hash"] for r in await connection.fetch(SELECT_KEY_HASHES, project_id)]
+    # Again: the deletion's own withdrawal may have met a Redis outage.
+    await withdraw_keys(hashes)
     finished: bool = marked["past_grace"]
     if finished:
-        await withdraw_keys(hashes)  # again: the API's withdrawal may have met a Redis outage
         await connection.execute(DELETE_PROJECT, project_id)
     return {"project_id": project_id, "purged": True, "finished": finished,
             "again_at": None if finished else marked["deleted_at"] + timedelta(seconds=GRACE_S),
