@@ -56,6 +56,7 @@ function AddMember({ project, onAdded }: { project: number; onAdded: (added: Add
     const { ok, data } = await write.run<AddedMember>('POST', membersPath(project), { email: email.trim(), role });
     if (ok && data) {
       setEmail('');
+      setRole('viewer');
       onAdded(data);
     }
   };

@@ -156,6 +156,7 @@ export function Setup({ project, navigate }: { project: number; navigate: Naviga
             <FirstBeacon check={check} />
             <p className="muted field-help">
               A page sends its beacon when it is hidden: open a page with the snippet, then close it or switch tabs.
+              While the bot filter is on, headless browsers and Lighthouse runs are dropped without a word.
             </p>
           </section>
         </div>

@@ -18,7 +18,12 @@ export const LAPTOP = { width: 1366, height: 900 };
 export const PHONE = { width: 390, height: 844 };
 const TIMEOUT = 30_000;
 
-export async function launch(viewport = LAPTOP) {
+/**
+ * `userAgent` replaces HeadlessChrome's at the network layer (the command-line switch:
+ * unlike an emulated one it reaches beacons sent while a page unloads), for pages that
+ * must not count as a bot.
+ */
+export async function launch(viewport = LAPTOP, { userAgent } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'vitals-dashboard-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -26,6 +31,7 @@ export async function launch(viewport = LAPTOP) {
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run',
+      ...(userAgent ? [`--user-agent=${userAgent}`] : []),
     ],
   });
   const page = context.pages()[0] ?? (await context.newPage());

@@ -6,6 +6,7 @@
 import {
   PHONE, config, launch, overviewState, settled, shot, signInWithPassword, signInWithToken, summaries, url,
 } from './browser.mjs';
+import { adminScenarios } from './admin.mjs';
 import { alertScenarios } from './alerts.mjs';
 import { releaseScenarios } from './releases.mjs';
 
@@ -327,7 +328,7 @@ const scenarios = {
   },
 };
 
-Object.assign(scenarios, releaseScenarios, alertScenarios);
+Object.assign(scenarios, releaseScenarios, alertScenarios, adminScenarios);
 
 const scenario = scenarios[config.scenario];
 if (!scenario) throw new Error(`unknown scenario ${config.scenario}`);

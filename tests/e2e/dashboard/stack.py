@@ -73,6 +73,7 @@ class DashboardStack:
             settings,
             redis_url=self.redis.url,
             realtime_cors_origins=(self.dashboard_url,),
+            dashboard_url=self.dashboard_url,  # set-password links open this dashboard
         )
         self.processes: list[ServiceProcess] = []
         self.build_dir = Path(tempfile.mkdtemp(prefix="vitals-dashboard-"))
@@ -112,7 +113,8 @@ class DashboardStack:
             query_url=self.query.url,
             realtime_url=self.realtime.url,
             admin_url=self.admin.url,
-            config={"queryUrl": "", "realtimeUrl": self.realtime.url},
+            # The Setup page's snippets name ingest where it runs, on its own origin.
+            config={"queryUrl": "", "realtimeUrl": self.realtime.url, "ingestUrl": self.ingest.url},
             port=self.dashboard_port,
         )
         self.processes.append(self.dashboard)
