@@ -48,8 +48,9 @@ if [ ! -s "$DEMO_KEY" ]; then
   vitals key create demo --label "make run" > "$DEMO_KEY"
 fi
 vitals keys sync >/dev/null
-# The demo login administers the demo project: the dashboard's alert forms are its to use.
-vitals user create demo@example.com --password demo-password --project demo --role admin >/dev/null
+# The demo login owns the instance: it administers the demo project (alert forms, keys,
+# members) and may create projects and users from the dashboard, as a first user would.
+vitals user create demo@example.com --password demo-password --project demo --role admin --owner >/dev/null
 TOKEN=$(vitals token --project demo --lifetime 86400 --subject demo)
 
 LOG_DIR=.local/logs
