@@ -47,6 +47,7 @@ WEEKS = 4
 HOURLY = ("vitals_totals_hourly", "vitals_device_hourly", "vitals_route_hourly",
           "vitals_client_hourly")  # fmt: skip
 CLONES = f"(SELECT k + 1 AS clone, 1 + k % {SOURCES} AS source FROM generate_series(0, $1 - 1) k)"
+END_OF_DATA = "SELECT max(bucket) + interval '1 hour' FROM vitals_totals_hourly"
 THRESHOLD_FILTERS: list[dict[str, Any]] = [
     {}, {"device": "mobile"}, {"route": None}, {"country": "US"}, {"browser": "Chrome"},
     {"route": None, "device": "desktop"},
@@ -107,9 +108,7 @@ async def build(base: Settings, source_url: str, target_url: str) -> datetime:
     source, target = await asyncpg.connect(source_url), await asyncpg.connect(target_url)
     try:
         await migrate(target)
-        end: datetime = await source.fetchval(
-            "SELECT max(bucket) + interval '1 hour' FROM vitals_totals_hourly"
-        )
+        end: datetime = await source.fetchval(END_OF_DATA)
         hours = [end - timedelta(hours=h + 1) - timedelta(weeks=w)
                  for w in range(WEEKS + 1) for h in range(HOURS)]  # fmt: skip
         days = sorted({h.replace(hour=0) for h in hours})
@@ -136,6 +135,19 @@ async def build(base: Settings, source_url: str, target_url: str) -> datetime:
     finally:
         await source.close()
         await target.close()
+
+
+async def data_end(url: str) -> datetime:
+    """Where a built database's data ends; refused if a cycle already ran on it (its
+    first cycle would not read every rule as new)."""
+    db = await asyncpg.connect(url)
+    try:
+        if await db.fetchval("SELECT count(*) FROM alert_states"):
+            raise SystemExit(f"{TARGET} was evaluated already: build it again")
+        end: datetime = await db.fetchval(END_OF_DATA)
+        return end
+    finally:
+        await db.close()
 
 
 async def add_rules(source: asyncpg.Connection, target: asyncpg.Connection) -> None:
@@ -215,6 +227,14 @@ async def main() -> None:
         "--page-views", type=int, default=200_000,
         help="a day, busy project; another size loads a data set of its own (a smoke test)",
     )  # fmt: skip
+    parser.add_argument(
+        "--build-only",
+        action="store_true",
+        help=f"build {TARGET} and stop (building takes tens of minutes)",
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help=f"run the cycles on {TARGET} as --build-only left it"
+    )
     args = parser.parse_args()
     base = Settings.from_env()
     source = SOURCE if args.page_views == 200_000 else f"{SOURCE}_{args.page_views}"
@@ -225,10 +245,15 @@ async def main() -> None:
         now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         await load(source_url, end=now, days=DAYS, page_views=args.page_views)
     target_url = database_url(base.database_url, TARGET)
-    started = time.perf_counter()
-    end = await build(base, source_url, target_url)
-    print(f"built {TARGET}: {PROJECTS} projects and rules in {time.perf_counter() - started:.0f} s",
-          flush=True)  # fmt: skip
+    if args.reuse:
+        end = await data_end(target_url)
+    else:
+        started = time.perf_counter()
+        end = await build(base, source_url, target_url)
+        print(f"built {TARGET}: {PROJECTS} projects and rules in"
+              f" {time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
+        if args.build_only:
+            return
     settings = msgspec.structs.replace(base, database_url=target_url)
     results = await run_cycles(settings, target_url, end, args.cycles)
     steady = results[1:]
