@@ -32,7 +32,7 @@ import asyncpg
 import msgspec
 
 from bench.edition import database_edition
-from bench.query.load import already_loaded, database_url, load, recreate
+from bench.query.load import already_loaded, copy_table, database_url, load, recreate
 from services.cli.migrations import migrate
 from services.contracts.settings import Settings
 from services.workers.alerts.evaluate import evaluate_all
@@ -137,6 +137,23 @@ async def build(base: Settings, source_url: str, target_url: str) -> datetime:
         await target.close()
 
 
+async def copy_built(base: Settings, source_url: str, target_url: str) -> datetime:
+    """The other edition's built clone, table by table: the cycles read only these, so the
+    30-day data set (tens of gigabytes) need not be loaded on this edition too."""
+    await recreate(base.database_url, TARGET)
+    source, target = await asyncpg.connect(source_url), await asyncpg.connect(target_url)
+    try:
+        await migrate(target)
+        for table in ("projects", *HOURLY, "vitals_totals_daily", "releases",
+                      "vitals_release_routes", "alert_rules"):  # fmt: skip
+            await copy_table(source, target, table)
+        await target.execute("VACUUM ANALYZE")
+    finally:
+        await source.close()
+        await target.close()
+    return await data_end(target_url)
+
+
 async def data_end(url: str) -> datetime:
     """Where a built database's data ends; refused if a cycle already ran on it (its
     first cycle would not read every rule as new)."""
@@ -235,11 +252,18 @@ async def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help=f"run the cycles on {TARGET} as --build-only left it"
     )
+    parser.add_argument(
+        "--copy-from", metavar="URL",
+        help=f"build {TARGET} by copying this built one (the other edition's), not from the"
+        " 30-day data set",
+    )  # fmt: skip
     args = parser.parse_args()
     base = Settings.from_env()
     source = SOURCE if args.page_views == 200_000 else f"{SOURCE}_{args.page_views}"
     source_url = database_url(base.database_url, source)
-    if not await already_loaded(source_url, DAYS, args.page_views):
+    if not (args.reuse or args.copy_from) and not await already_loaded(
+        source_url, DAYS, args.page_views
+    ):
         print(f"loading {source} (as make bench-query does) ...", flush=True)
         await recreate(base.database_url, source)
         now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -247,6 +271,8 @@ async def main() -> None:
     target_url = database_url(base.database_url, TARGET)
     if args.reuse:
         end = await data_end(target_url)
+    elif args.copy_from:
+        end = await copy_built(base, args.copy_from, target_url)
     else:
         started = time.perf_counter()
         end = await build(base, source_url, target_url)

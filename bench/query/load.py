@@ -112,7 +112,7 @@ async def copy_loaded(source_url: str, url: str) -> dict[str, float]:
         await migrate(target)
         started = time.perf_counter()
         for table in ("projects", "pages", "vitals", *ROLLUP_TABLES, "releases", "bench_load"):
-            await _copy_table(source, target, table)
+            await copy_table(source, target, table)
             print(f"  {table} copied", flush=True)
         for table in ("projects", "pages"):  # COPY wrote the ids; new rows continue after them
             await target.execute(
@@ -126,7 +126,7 @@ async def copy_loaded(source_url: str, url: str) -> dict[str, float]:
     return timings
 
 
-async def _copy_table(source: asyncpg.Connection, target: asyncpg.Connection, table: str) -> None:
+async def copy_table(source: asyncpg.Connection, target: asyncpg.Connection, table: str) -> None:
     chunks: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=64)
 
     async def produce() -> None:
