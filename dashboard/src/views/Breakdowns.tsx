@@ -142,6 +142,13 @@ export function Breakdowns({ state, navigate }: { state: ViewState; navigate: Na
                 Next →
               </button>
             </nav>
+            {state.dimension == 'country' && (
+              // DB-IP's Lite licence (CC BY 4.0) asks for this wherever its results show:
+              // ingest derives country from the client address with it when no CDN names one.
+              <p className="muted">
+                Countries not named by a CDN: <a href="https://db-ip.com">IP Geolocation by DB-IP</a>
+              </p>
+            )}
           </>
         )}
       </Panel>
