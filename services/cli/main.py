@@ -17,7 +17,6 @@ from services.cli import (
     alerts,
     catalog,
     check,
-    demo,
     deploy_tokens,
     deploys,
     jobs,
@@ -202,6 +201,10 @@ async def cmd_up(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
+    # Imported here: demo needs httpx, which (with click installed) imports its own command
+    # line too, half a second that every other `vitals` command would pay at start.
+    from services.cli import demo  # noqa: PLC0415
+
     await demo.run_demo(args.endpoint, args.key, args.rate, args.duration, args.seed)
 
 
