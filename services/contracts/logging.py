@@ -10,6 +10,21 @@ import structlog
 from services.contracts.settings import Settings
 
 
+class CurrentStderrLogger(structlog.PrintLogger):
+    """Prints to `sys.stderr` as it is at each line, not as it was at configuration:
+    loggers are cached on first use, and one bound to a stream later swapped and closed (a
+    test capturing stderr) would fail every line after it."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warn = warning = msg
+    fatal = failure = err = error = critical = exception = msg
+
+
 def configure_logging(settings: Settings, service: str) -> structlog.stdlib.BoundLogger:
     level = getattr(logging, settings.log_level.upper())
     renderer: structlog.types.Processor = (
@@ -27,7 +42,7 @@ def configure_logging(settings: Settings, service: str) -> structlog.stdlib.Boun
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=lambda *_: CurrentStderrLogger(),
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(service=service)
