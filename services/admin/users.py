@@ -159,15 +159,21 @@ async def update_user(
 
     async def update() -> User:
         async with db.acquire() as connection, connection.transaction():
-            owners = [r["id"] for r in await connection.fetch(LOCK_OWNERS)]
-            if await connection.fetchval(SELECT_OWNER, user_id) is None:
-                raise no_user(user_id)
-            if not changes.owner and owners == [user_id]:
+            if not changes.owner and await _only_owner(connection, user_id):
                 raise ApiError(409, "last_owner", "the instance's last owner stays an owner")
             await connection.execute(SET_OWNER, user_id, changes.owner)
             return await one_user(connection, user_id)
 
     return await guarded(update)
+
+
+async def _only_owner(connection: Any, user_id: int) -> bool:
+    """Whether the user is the instance's last owner, with the owners locked until the
+    transaction ends (two owners demoting each other at once cannot leave none)."""
+    owners = [r["id"] for r in await connection.fetch(LOCK_OWNERS)]
+    if await connection.fetchval(SELECT_OWNER, user_id) is None:
+        raise no_user(user_id)
+    return bool(owners == [user_id])
 
 
 @delete(ONE, responses=WRITE, guards=[require_owner], status_code=HTTP_204_NO_CONTENT,
@@ -181,10 +187,7 @@ async def remove_user(request: Request[Any, Any, Any], user_id: FromPath[int]) -
 
     async def remove() -> None:
         async with db.acquire() as connection, connection.transaction():
-            owners = [r["id"] for r in await connection.fetch(LOCK_OWNERS)]
-            if await connection.fetchval(SELECT_OWNER, user_id) is None:
-                raise no_user(user_id)
-            if owners == [user_id]:
+            if await _only_owner(connection, user_id):
                 raise ApiError(409, "last_owner", "the instance's last owner cannot be removed")
             # Their grants and links go with them (ON DELETE CASCADE); their tokens name a
             # user that no longer exists, which the generation check refuses.
