@@ -25,8 +25,11 @@ done
 
 echo "== python tests"
 mkdir -p test-output
-# The slowest tests, so every CI log shows where the suite's time goes.
-pytest --durations=30 "$@" || failed+=(pytest)
+# Two processes (pytest-xdist; each has its own database and Redis db, see tests/conftest.py),
+# a test file's tests kept together in one; VITALS_TEST_WORKERS=0 runs them in this one.
+# Many tests spend their time waiting on the services they start, so two overlap well
+# even on two cores. The slowest tests are listed, so every CI log shows where time goes.
+pytest -n "${VITALS_TEST_WORKERS:-2}" --dist loadfile --durations=30 "$@" || failed+=(pytest)
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED stages: ${failed[*]}"

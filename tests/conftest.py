@@ -2,6 +2,8 @@
 
 The URLs come from the environment `make test` prepares (.local/env); the suite works on
 its own database (`<name>_test`) and Redis db 15, never on the ones `make run` uses.
+Under pytest-xdist (`make test` runs two processes) worker N gets `<name>_test_gwN` and
+Redis db 15 - N, so the processes never empty each other's data.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ import asyncpg
 import pytest
 import redis.asyncio
 
-from services.cli.migrations import migrate
 from services.contracts.settings import Settings
 from tests.support.cli import vitals
+from tests.support.migrations import migrate
 from tests.support.ops import OPS_TOKEN
 from tests.support.processes import RedisServer
 
@@ -39,6 +41,12 @@ def _database_name(url: str) -> str:
     return url.partition("?")[0].rsplit("/", 1)[1]
 
 
+def _xdist_worker() -> tuple[str, int]:
+    """The name suffix and number of this pytest-xdist worker: ("", 0) when run alone."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, ...
+    return (f"_{worker}", int(worker.removeprefix("gw"))) if worker else ("", 0)
+
+
 @pytest.fixture(scope="session")
 def base_settings() -> Settings:
     try:
@@ -48,8 +56,11 @@ def base_settings() -> Settings:
         pytest.exit(f"{exc.args[0]} is not set: run the suite with `make test`", returncode=2)
     # Overridable so two suites on one machine (say, two checkouts) do not drop each
     # other's database mid-run.
-    test_database = os.environ.get("VITALS_TEST_DATABASE") or _database_name(database_url) + "_test"
-    redis_db = int(os.environ.get("VITALS_TEST_REDIS_DB") or TEST_REDIS_DB)
+    suffix, number = _xdist_worker()
+    test_database = (
+        os.environ.get("VITALS_TEST_DATABASE") or _database_name(database_url) + "_test"
+    ) + suffix
+    redis_db = int(os.environ.get("VITALS_TEST_REDIS_DB") or TEST_REDIS_DB) - number
     return Settings(
         database_url=_with_database(database_url, test_database),
         redis_url=redis_url.rsplit("/", 1)[0] + f"/{redis_db}",

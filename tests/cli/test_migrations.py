@@ -17,22 +17,22 @@ from services.cli.migrations import (
 )
 from services.contracts.settings import Settings
 
-SCRATCH_DATABASE = "vitals_migrations_scratch"
-
 
 @pytest.fixture
 async def scratch(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
-    """An empty database of its own, so runner tests never touch the suite's schema."""
-    admin_url = settings.database_url.rsplit("/", 1)[0] + "/postgres"
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE} WITH (FORCE)")
-    await admin.execute(f"CREATE DATABASE {SCRATCH_DATABASE}")
-    connection = await asyncpg.connect(admin_url.rsplit("/", 1)[0] + "/" + SCRATCH_DATABASE)
+    """An empty database of its own, so runner tests never touch the suite's schema (named
+    after the suite's, so each pytest-xdist worker has its own)."""
+    server, _, suite_database = settings.database_url.partition("?")[0].rpartition("/")
+    name = f'"{suite_database}_migrations_scratch"'
+    admin = await asyncpg.connect(server + "/postgres")
+    await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    await admin.execute(f"CREATE DATABASE {name}")
+    connection = await asyncpg.connect(server + "/" + name.strip('"'))
     try:
         yield connection
     finally:
         await connection.close()
-        await admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE} WITH (FORCE)")
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         await admin.close()
 
 

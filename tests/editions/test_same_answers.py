@@ -20,8 +20,8 @@ import asyncpg
 import pytest
 import redis.asyncio
 
-from services.cli.migrations import migrate
 from services.contracts.settings import Settings
+from tests.support.migrations import migrate
 from tests.support.pglite import PGliteServer
 from tests.support.same_answers import beacons
 from tests.support.same_answers.diff import Answer, Difference, differences, report

@@ -18,7 +18,7 @@ from typing import Literal
 
 import asyncpg
 
-from services.cli.migrations import migrate
+from tests.support.migrations import migrate
 from tests.support.processes import free_port
 
 PG_BIN = Path(os.environ.get("VITALS_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
