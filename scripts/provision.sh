@@ -187,7 +187,10 @@ ensure_python() {
     "$LOCAL/uv/bin/pip" install -q "uv==$UV_VERSION"
   fi
   # --frozen: the lock file is the truth; a stale lock fails loudly instead of drifting.
-  (cd "$ROOT" && UV_PYTHON_DOWNLOADS=never "$LOCAL/uv/bin/uv" sync --frozen --quiet)
+  # --compile-bytecode: where PYTHONDONTWRITEBYTECODE is set (this machine, CI), every
+  # Python process would otherwise compile each library it imports afresh: ~1.4 s of CPU
+  # for each service, worker or `vitals` command started. uv compiles only what changed.
+  (cd "$ROOT" && UV_PYTHON_DOWNLOADS=never "$LOCAL/uv/bin/uv" sync --frozen --quiet --compile-bytecode)
 }
 
 # --- node ------------------------------------------------------------------------

@@ -25,6 +25,9 @@ done
 
 echo "== python tests"
 mkdir -p test-output
+# The suite starts hundreds of Python processes (services, workers, `vitals` commands);
+# with PYTHONDONTWRITEBYTECODE set, each would compile the project's own modules again.
+unset PYTHONDONTWRITEBYTECODE
 # Two processes (pytest-xdist; each has its own database and Redis db, see tests/conftest.py),
 # a test file's tests kept together in one; VITALS_TEST_WORKERS=0 runs them in this one.
 # Many tests spend their time waiting on the services they start, so two overlap well
