@@ -33,7 +33,7 @@ Db = asyncpg.Pool | asyncpg.Connection
 PARALLEL_FROM_SLOTS = 200
 # A read of many metrics is split in two: these two, whose histograms spread over the most
 # bins, and the rest. On the benchmark's month the halves read 47 % and 53 % of the rows
-# (alternating metric ids put CLS with two others: 62 %, and saved a third less time).
+# (alternating metric ids would put CLS with two others: 62 % on one side).
 SPREAD_WIDEST = frozenset({Metric.INP, Metric.CLS})
 
 # The walk over `walk` rows (slot, key, metric, rating, bin, n, cumulative, total).
