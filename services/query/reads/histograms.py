@@ -56,8 +56,7 @@ GROUP BY slot, key, metric
 QUANTILES = (
     """
 WITH counts AS (
-    SELECT width_bucket(u.t, $3::timestamptz[]) AS slot, u.key, u.metric, u.rating, u.bin,
-           sum(u.samples)::bigint AS n
+    SELECT u.slot, u.key, u.metric, u.rating, u.bin, sum(u.samples)::bigint AS n
     FROM ({union}
     ) AS u
     GROUP BY 1, 2, 3, 4, 5
@@ -89,6 +88,9 @@ SELECT width_bucket(slot, $5::timestamptz[]) AS slot, key, metric, total, good,
 FROM per_bucket
 """
 )
+
+# A row's slot: its time's place among the plan's boundaries ($3), 1-based.
+SLOT = "width_bucket({time}, $3::timestamptz[])"
 
 BIN_COUNTS = """
 SELECT u.metric, u.rating, u.bin, sum(u.samples)::bigint AS n
@@ -165,7 +167,7 @@ async def _fetch_metrics(
     group: Dimension | None,
 ) -> list[QuantileRow]:
     params = Params(project_id, metrics, list(plan.boundaries))
-    sql = QUANTILES.format(union=samples_union(plan, filters, group, params))
+    sql = QUANTILES.format(union=samples_union(plan, filters, group, params, slot=SLOT))
     return await _fetch(db, sql, params)
 
 
