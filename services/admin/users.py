@@ -173,7 +173,7 @@ async def _only_owner(connection: Any, user_id: int) -> bool:
     owners = [r["id"] for r in await connection.fetch(LOCK_OWNERS)]
     if await connection.fetchval(SELECT_OWNER, user_id) is None:
         raise no_user(user_id)
-    return bool(owners == [user_id])
+    return owners == [user_id]
 
 
 @delete(ONE, responses=WRITE, guards=[require_owner], status_code=HTTP_204_NO_CONTENT,
