@@ -43,18 +43,25 @@ DEPENDENCY_DOWN = Gauge(
 )
 
 
-async def check_outages(state: State) -> None:
-    """What the worker itself is waiting out (outages.py), with the time it started."""
-    outages = BOARD.current()
-    if outages:
-        raise NotReady("; ".join(o.describe() for o in outages))
+def raise_if_waiting_out(dependency: str) -> None:
+    """The worker's own loop met an outage of this dependency (outages.py): say since when.
+
+    Read before the dependency's ping, so the check is named after the dependency whether or
+    not the loop has met the outage yet, and a Redis that answers PING but refuses writes
+    (full) is still reported.
+    """
+    for outage in BOARD.current():
+        if outage.dependency == dependency:
+            raise NotReady(outage.describe())
 
 
 async def check_database(state: State) -> None:
+    raise_if_waiting_out(DATABASE)
     await ping(state.db, CHECK_TIMEOUT_S)
 
 
 async def check_redis(state: State) -> None:
+    raise_if_waiting_out(QUEUE_REDIS)
     await state.redis.ping()
 
 
@@ -117,9 +124,8 @@ def create_health_app(settings: Settings) -> Litestar:
         route_handlers=[
             health_router(
                 {
-                    "outages": check_outages,
-                    "database": check_database,
-                    "queue_redis": check_redis,
+                    DATABASE: check_database,
+                    QUEUE_REDIS: check_redis,
                     "timescaledb_jobs": check_timescaledb_jobs,  # after database: it needs it
                 }
             ),

@@ -56,7 +56,7 @@ def waiting_on_database(worker: ServiceProcess) -> bool:
     status, body = ready(worker)
     return (
         status == 503
-        and body.get("failing") == "outages"
+        and body.get("failing") == "database"
         and str(body.get("reason", "")).startswith("database unavailable since")
     )
 
