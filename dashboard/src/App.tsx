@@ -246,7 +246,13 @@ export function App({ config }: { config: Config }) {
         </ApiContext.Provider>
       );
     }
-    return <ProjectPicker projects={session.projects} onPick={(project) => navigate({ project })} />;
+    return (
+      <ApiContext.Provider value={context}>
+        <MeProvider>
+          <ProjectPicker projects={session.projects} onPick={(project) => navigate({ project })} />
+        </MeProvider>
+      </ApiContext.Provider>
+    );
   }
   return (
     <ApiContext.Provider value={context}>

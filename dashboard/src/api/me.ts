@@ -34,10 +34,12 @@ export interface RefreshedToken {
 
 export interface MeState {
   me: Me | null;
+  /** Whether the admin service has answered (or failed to) since the token changed. */
+  settled: boolean;
   reload: () => void;
 }
 
-export const MeContext = createContext<MeState>({ me: null, reload: () => {} });
+export const MeContext = createContext<MeState>({ me: null, settled: false, reload: () => {} });
 
 export function useMe(): MeState {
   return useContext(MeContext);

@@ -1,6 +1,7 @@
 /** Sign in with a dashboard user's email and password, or paste a token from `vitals token`. */
 import { type FormEvent, useState } from 'react';
 import { ApiError, signIn } from '../api/client';
+import { projectOf, useMe } from '../api/me';
 import { type Session, sessionFromToken } from '../api/session';
 import type { Config } from '../config';
 
@@ -102,16 +103,18 @@ export function SignIn({ config, notice, onSignedIn }: { config: Config; notice?
   );
 }
 
+/** The token's projects by name (by number until the admin service names them, or if it cannot). */
 export function ProjectPicker({ projects, onPick }: { projects: number[]; onPick: (id: number) => void }) {
+  const { me, settled } = useMe();
   return (
     <main className="sign-in" id="main">
       <div className="sign-in-card">
         <h1>Choose a project</h1>
-        <ul className="project-list">
+        <ul className="project-list" data-state={settled ? 'settled' : 'loading'}>
           {projects.map((id) => (
             <li key={id}>
               <button type="button" className="button button-wide" onClick={() => onPick(id)}>
-                Project {id}
+                {projectOf(me, id)?.name ?? `Project ${id}`}
               </button>
             </li>
           ))}

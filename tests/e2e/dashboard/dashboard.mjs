@@ -284,9 +284,10 @@ const scenarios = {
       await page.getByLabel('Token').fill(config.twoProjectToken);
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('heading', { name: 'Choose a project' }).waitFor();
+      await page.locator('.project-list[data-state="settled"]').waitFor();
       const offered = await page.locator('.project-list button').allTextContents();
       const pickerShot = await shot(page, 'project-picker');
-      await page.getByRole('button', { name: `Project ${config.projectId}`, exact: true }).click();
+      await page.getByRole('button', { name: config.projectName, exact: true }).click();
       await page.locator('[data-testid="summary-panel"][data-state="ready"]').waitFor();
       const picked = page.url();
       await page.getByLabel('Project').selectOption(String(config.otherProjectId));

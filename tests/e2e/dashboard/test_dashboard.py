@@ -76,7 +76,7 @@ class TestSignInAndOverview:
         assert observed["consoleErrors"] == []
 
     def test_project_picker_and_switch(self, running: Running) -> None:
-        """A token for several projects offers a picker; the header then switches project, and an empty project has no verdict."""
+        """A token for several projects offers a picker, by name where the project exists; the header then switches project, and an empty project has no verdict."""
         other = running.project_id + 1000
         token = mint_token(
             running.stack.settings,
@@ -84,8 +84,11 @@ class TestSignInAndOverview:
             projects=[running.project_id, other],
             lifetime_s=600,
         )
-        observed = drive(running, "projects", twoProjectToken=token, otherProjectId=other)
-        assert observed["offered"] == [f"Project {running.project_id}", f"Project {other}"]
+        observed = drive(
+            running, "projects", twoProjectToken=token, otherProjectId=other, projectName="shop"
+        )
+        # The seeded project by its name; one that no longer exists by its number.
+        assert observed["offered"] == ["shop", f"Project {other}"]
         assert observed["picked"].endswith(f"?project={running.project_id}")
         assert observed["switched"].endswith(f"?project={other}")
         assert observed["verdict"] == "insufficient_data"
