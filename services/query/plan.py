@@ -13,7 +13,7 @@ window comes from raw rows.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 import msgspec
@@ -22,6 +22,8 @@ from services.query.filters import PAGE_DIMENSIONS, Dimension
 from services.query.timerange import ceil_to, floor_to
 
 HOUR = timedelta(hours=1)
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
@@ -85,6 +87,40 @@ class Plan(msgspec.Struct, frozen=True):
         ):
             return None
         return self.family.hourly if self.hourly else self.family.daily
+
+
+def time_halves(query_plan: Plan, min_days: int) -> tuple[Plan, Plan] | None:
+    """The plan's sources cut in two at the day that halves its daily rollup rows (the
+    bulk of a long window's rows; hourly and raw edges go with the half they fall in),
+    or None when it reads fewer than `min_days` whole days. Each half keeps the slots."""
+    days = sum((i.end - i.start) // DAY for i in query_plan.daily)
+    if days < min_days:
+        return None
+    cut = _day_after(query_plan.daily, days // 2)
+    before, after = [], []
+    for source in (query_plan.daily, query_plan.hourly, query_plan.raw):
+        before.append(tuple(_clipped(source, end=cut)))
+        after.append(tuple(_clipped(source, start=cut)))
+    first = Plan(query_plan.boundaries, query_plan.family, *before)
+    second = Plan(query_plan.boundaries, query_plan.family, *after)
+    return first, second
+
+
+def _day_after(daily: tuple[Interval, ...], days: int) -> datetime:
+    """The instant `days` whole days into the daily intervals, counted in order."""
+    for interval in daily:
+        length = (interval.end - interval.start) // DAY
+        if days < length:
+            return interval.start + days * DAY
+        days -= length
+    return daily[-1].end
+
+
+def _clipped(
+    intervals: tuple[Interval, ...], start: datetime = EARLIEST, end: datetime = LATEST
+) -> list[Interval]:
+    clipped = (Interval(max(i.start, start), min(i.end, end)) for i in intervals)
+    return [i for i in clipped if i.start < i.end]
 
 
 def choose_family(dimensions: frozenset[Dimension]) -> Family | None:

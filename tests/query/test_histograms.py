@@ -222,6 +222,58 @@ class TestRollupEquality:
         assert sorted(split, key=lambda r: r.slot) == sorted(raw, key=lambda r: r.slot)
         assert min(r.slot for r in split) < len(slots) // 2 < max(r.slot for r in split)
 
+    async def test_a_long_grouped_read_summed_in_two_halves_equals_one_statement(
+        self, settings: Any, db: asyncpg.Connection, seed: Seeder
+    ) -> None:
+        """A route breakdown over 12 days and two ragged slots, read from a pool (two halves in time on two connections, one walk), equals the same read as one statement and raw rows."""
+        rng = random.Random(12)
+        project = await seed.project()
+        pages = [await seed.page(project, path=f"/p{i}", route=f"/r{i % 3}") for i in range(6)]
+        await seed.vitals(
+            [
+                Vital(
+                    project,
+                    START + timedelta(seconds=rng.uniform(0, 12 * 86400)),
+                    Metric.INP,
+                    sample_values(Metric.INP, 1, rng)[0],
+                    rng.choice(pages),
+                    device=rng.choice(list(Device)),
+                )
+                for _ in range(4000)
+            ]
+        )
+        await seed.recount()
+        middle = START + timedelta(days=6, hours=7, minutes=13)
+        slots = [
+            Interval(START + timedelta(minutes=25), middle),
+            Interval(middle, START + timedelta(days=12)),
+        ]
+        query = {"metrics": [int(Metric.INP)], "filters": Filters(device=(0, 1)), "group": "route"}
+        pool = await asyncpg.create_pool(settings.database_url, min_size=2, max_size=2)
+        try:
+            before = (
+                REGISTRY.get_sample_value("vitals_query_statements_total", {"name": "sums"}) or 0
+            )
+            halves = await fetch_quantiles(
+                pool, project, plan=plan(slots, frozenset({"route", "device"})), **query
+            )
+            after = REGISTRY.get_sample_value("vitals_query_statements_total", {"name": "sums"})
+            raw = await fetch_quantiles(
+                pool, project, plan=plan(slots, frozenset(), use_rollups=False), **query
+            )
+        finally:
+            await pool.close()
+        assert after == before + 2
+        whole = await fetch_quantiles(
+            db, project, plan=plan(slots, frozenset({"route", "device"})), **query
+        )
+
+        def key(row: QuantileRow) -> tuple[int, str | None]:
+            return row.slot, row.key
+
+        assert sorted(halves, key=key) == sorted(whole, key=key) == sorted(raw, key=key)
+        assert {r.slot for r in halves} == {1, 2} and len(halves) == 6
+
 
 FAMILY_CASES = [
     # (filters, group, the family that must answer)

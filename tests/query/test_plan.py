@@ -9,7 +9,7 @@ import pytest
 
 from services.contracts.errors import ApiError
 from services.query.buckets import buckets, choose_width
-from services.query.plan import FAMILIES, Interval, choose_family, plan
+from services.query.plan import FAMILIES, Interval, choose_family, merge, plan, time_halves
 from services.query.timerange import TimeRange, resolve
 
 T0 = datetime(2025, 1, 10, tzinfo=UTC)
@@ -171,3 +171,41 @@ class TestBuckets:
         assert choose_width(None, TimeRange(at(0), at(1))) == "5m"
         assert choose_width(None, TimeRange(at(0), at(7))) == "1h"
         assert choose_width(None, TimeRange(at(0), at(365))) == "1d"
+
+
+class TestTimeHalves:
+    @pytest.mark.parametrize(
+        ("start", "end"),
+        [
+            (datetime(2025, 3, 1, 9, 17, tzinfo=UTC), datetime(2025, 3, 31, 9, 5, tzinfo=UTC)),
+            (datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 3, 9, tzinfo=UTC)),
+        ],
+    )
+    def test_the_halves_read_every_interval_once_and_cut_at_a_day(
+        self, start: datetime, end: datetime
+    ) -> None:
+        """Split in time, a plan's two halves hold exactly its intervals between them, the first all before the second, each with daily rows, the slots unchanged."""
+        whole = plan(
+            [Interval(start, start + (end - start) / 2), Interval(start + (end - start) / 2, end)],
+            frozenset({"route"}),
+        )
+        halves = time_halves(whole, min_days=8)
+        assert halves is not None
+        first, second = halves
+        for source in ("daily", "hourly", "raw"):
+            assert merge([*getattr(first, source), *getattr(second, source)]) == getattr(
+                whole, source
+            )
+        first_ends = max(i.end for s in ("daily", "hourly", "raw") for i in getattr(first, s))
+        second_starts = min(i.start for s in ("daily", "hourly", "raw") for i in getattr(second, s))
+        assert first_ends <= second_starts
+        assert first.daily and second.daily
+        assert first.boundaries == second.boundaries == whole.boundaries
+
+    def test_a_short_window_is_not_split(self) -> None:
+        """Under the minimum of whole days there is nothing worth two connections."""
+        start = datetime(2025, 3, 1, 6, tzinfo=UTC)
+        assert (
+            time_halves(plan([Interval(start, start + timedelta(days=7))], frozenset()), min_days=8)
+            is None
+        )
