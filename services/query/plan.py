@@ -22,9 +22,9 @@ from services.query.filters import PAGE_DIMENSIONS, Dimension
 from services.query.timerange import ceil_to, floor_to
 
 HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
 EARLIEST = datetime.min.replace(tzinfo=UTC)
 LATEST = datetime.max.replace(tzinfo=UTC)
-DAY = timedelta(days=1)
 
 
 class Family(msgspec.Struct, frozen=True):
@@ -90,9 +90,10 @@ class Plan(msgspec.Struct, frozen=True):
 
 
 def time_halves(query_plan: Plan, min_days: int) -> tuple[Plan, Plan] | None:
-    """The plan's sources cut in two at the day that halves its daily rollup rows (the
-    bulk of a long window's rows; hourly and raw edges go with the half they fall in),
-    or None when it reads fewer than `min_days` whole days. Each half keeps the slots."""
+    """The plan's sources cut in two at the midnight that halves its whole days (daily
+    rollup rows are the bulk of a long window's rows; hourly and raw edges go with the half
+    they fall in), or None when it reads fewer than `min_days` whole days. Each half keeps
+    the slots, so a row's slot is the same in either."""
     days = sum((i.end - i.start) // DAY for i in query_plan.daily)
     if days < min_days:
         return None
