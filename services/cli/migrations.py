@@ -21,6 +21,7 @@ from typing import Literal
 
 import asyncpg
 import msgspec
+import structlog
 
 from services.cli.sql_split import split_statements
 
@@ -31,6 +32,10 @@ _INCLUDE = re.compile(r"^-- vitals:include (?P<name>\S+\.sql)[ \t]*$", re.MULTIL
 DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "migrations"
 # Any constant works; it only has to be the same in every process that migrates.
 ADVISORY_LOCK_ID = 7_242_001
+# Runs of a transactional file PostgreSQL may abort as a deadlock's victim (_apply_in_transaction).
+DEADLOCK_ATTEMPTS = 3
+
+log = structlog.get_logger()
 
 _FILE_NAME = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)(?:\.(?P<edition>[a-z]+))?\.sql$")
 
@@ -133,9 +138,7 @@ async def _apply(connection: asyncpg.Connection, migration: Migration) -> None:
     record = (migration.version, migration.name, migration.edition, migration.checksum)
     try:
         if migration.transactional:
-            async with connection.transaction():
-                await connection.execute(migration.sql)
-                await connection.execute(RECORD, *record)
+            await _apply_in_transaction(connection, migration.sql, record)
         else:
             for statement in split_statements(migration.sql):
                 await connection.execute(statement)
@@ -144,3 +147,23 @@ async def _apply(connection: asyncpg.Connection, migration: Migration) -> None:
         raise MigrationError(
             f"{migration.path.name} failed: {exc.__class__.__name__}: {exc}"
         ) from exc
+
+
+async def _apply_in_transaction(
+    connection: asyncpg.Connection, sql: str, record: tuple[object, ...]
+) -> None:
+    """Runs the file in one transaction, again if PostgreSQL chose it as a deadlock's victim:
+    on the Timescale edition the job scheduler may run a policy on the tables a migration
+    alters (its job lock against our table locks), and the rolled-back file is safe to
+    repeat."""
+    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+        try:
+            async with connection.transaction():
+                await connection.execute(sql)
+                await connection.execute(RECORD, *record)
+            return
+        except asyncpg.DeadlockDetectedError as exc:
+            if attempt == DEADLOCK_ATTEMPTS:
+                raise
+            log.warning("migration_deadlock_retried", version=record[0], attempt=attempt,
+                        error=str(exc))  # fmt: skip

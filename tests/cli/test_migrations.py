@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -122,6 +123,39 @@ class TestRunner:
             await migrate(scratch, tmp_path)
         assert "b" not in await tables(scratch)
         assert await scratch.fetchval("SELECT max(version) FROM schema_migrations") == "0001"
+
+    async def test_a_file_chosen_as_a_deadlocks_victim_runs_again(
+        self, settings: Settings, scratch: asyncpg.Connection, tmp_path: Path
+    ) -> None:
+        """A transactional file that PostgreSQL aborts to break a deadlock (as TimescaleDB's job scheduler can cause) is run again once the other session is through, and recorded once."""
+        await scratch.execute("CREATE TABLE a (id int); CREATE TABLE b (id int)")
+        write(
+            tmp_path,
+            "0001_both.sql",
+            "LOCK a; SELECT pg_sleep(0.5); LOCK b; INSERT INTO b VALUES (1);",
+        )
+        server = settings.database_url.partition("?")[0].rpartition("/")[0]
+        database = await scratch.fetchval("SELECT current_database()")
+        other = await asyncpg.connect(f"{server}/{database}")
+        try:
+            # The other session waits long before it checks for deadlocks: the file's is the
+            # session that finds the cycle, and is aborted.
+            await other.execute("SET deadlock_timeout = '30s'")
+            await scratch.execute("SET deadlock_timeout = '100ms'")
+            transaction = other.transaction()
+            await transaction.start()
+            await other.execute("LOCK b")
+            migrating = asyncio.create_task(migrate(scratch, tmp_path))
+            await asyncio.sleep(0.2)  # the file holds a, and sleeps before asking for b
+            await other.execute("LOCK a")  # granted once the file's first run is rolled back
+            await other.execute("INSERT INTO a VALUES (1)")
+            await transaction.commit()
+            applied = await asyncio.wait_for(migrating, 30)
+        finally:
+            await other.close()
+        assert [m.version for m in applied] == ["0001"]
+        assert await scratch.fetchval("SELECT count(*) FROM b") == 1
+        assert await scratch.fetchval("SELECT count(*) FROM schema_migrations") == 1
 
     async def test_no_transaction_file_runs_outside_a_transaction(
         self, scratch: asyncpg.Connection, tmp_path: Path
