@@ -23,9 +23,9 @@ bench-ingest:        ## write-path benchmark (ingest, workers, together); QUICK=
 	scripts/provision.sh all
 	. .local/env && $(VENV)/python -m bench.ingest $(if $(QUICK),--quick) $(if $(PHASE),--phase $(PHASE)) $(if $(RUNS),--runs $(RUNS)) $(if $(TOGETHER_S),--together-s $(TOGETHER_S))
 
-bench-regressions:   ## the release comparison's false positives (A/A) and power (10 % p75 regression), simulated; TRIALS=n
-	scripts/provision.sh python
-	$(VENV)/python -m bench.regressions $(if $(TRIALS),--trials $(TRIALS))
+bench-regressions:   ## the release comparison's false positives (A/A) and power (10 % p75 regression), simulated, and its latency over bench-query's data set; TRIALS=n
+	scripts/provision.sh all
+	. .local/env && $(VENV)/python -m bench.regressions $(if $(TRIALS),--trials $(TRIALS))
 
 bench-query:         ## read-path latency over 30 days x 200k page views (loads once, then reuses)
 	scripts/provision.sh all

@@ -16,6 +16,8 @@ import http.client
 import json
 import statistics
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -34,9 +36,12 @@ from bench.query.load import (
 )  # fmt: skip
 from services.contracts.settings import Settings
 from services.contracts.tokens import mint_token
-from tests.support.processes import RedisServer, uvicorn_service
+from tests.support.processes import RedisServer, ServiceProcess, uvicorn_service
 
 DATABASE = "vitals_query_bench"
+DAYS = 30
+PAGE_VIEWS = 200_000  # a day, of the busy project
+BUSY_PROJECT = 1  # created first
 VIEWS: dict[str, tuple[str, dict[str, Any]]] = {
     "summary": ("summary", {}),
     "timeseries_hourly": ("timeseries", {"metric": "LCP", "bucket": "1h"}),
@@ -162,8 +167,8 @@ async def time_baseline(
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--page-views", type=int, default=200_000, help="a day, busy project")
+    parser.add_argument("--days", type=int, default=DAYS)
+    parser.add_argument("--page-views", type=int, default=PAGE_VIEWS, help="a day, busy project")
     parser.add_argument("--calls", type=int, default=25)
     parser.add_argument("--baseline-calls", type=int, default=20)
     parser.add_argument("--reload", action="store_true", help="rebuild the database")
@@ -173,6 +178,23 @@ def parse_args() -> argparse.Namespace:
         help="load by copying this loaded benchmark database (e.g. the other edition's)",
     )  # fmt: skip
     return parser.parse_args()
+
+
+@contextmanager
+def running_query_service(url: str, base: Settings) -> Iterator[tuple[ServiceProcess, Settings]]:
+    """The query service as production runs it (uvicorn, a cache Redis of its own) on `url`."""
+    cache = RedisServer(appendonly=False, policy="allkeys-lru").start()
+    settings = Settings(
+        database_url=url, redis_url=cache.url, cache_redis_url=cache.url,
+        jwt_secret=base.require_jwt_secret(), log_level="warning",
+    )  # fmt: skip
+    service = uvicorn_service("query-bench", "services.query.app:create_app", settings)
+    try:
+        service.wait_healthy(120)
+        yield service, settings
+    finally:
+        service.stop()
+        cache.cleanup()
 
 
 async def main() -> None:
@@ -196,16 +218,9 @@ async def main() -> None:
     if args.load_only:
         return
 
-    cache = RedisServer(appendonly=False, policy="allkeys-lru").start()
-    settings = Settings(
-        database_url=url, redis_url=cache.url, cache_redis_url=cache.url,
-        jwt_secret=base.require_jwt_secret(), log_level="warning",
-    )  # fmt: skip
-    service = uvicorn_service("query-bench", "services.query.app:create_app", settings)
     results: dict[str, Any] = {}
-    try:
-        service.wait_healthy(120)
-        project_id = 1  # the busy project is created first
+    with running_query_service(url, base) as (service, settings):
+        project_id = BUSY_PROJECT
         window = await data_window(url, project_id)
         span = {"from": window[0].isoformat(), "to": window[1].isoformat()}
         token = mint_token(settings, subject="bench", projects=[project_id], lifetime_s=3600)
@@ -230,9 +245,6 @@ async def main() -> None:
         baseline = percentiles_ms(await time_baseline(url, project_id, window, args.baseline_calls))
         label = "baseline percentile_cont"
         print(f"  {label:26} p50 {baseline[0]:8.1f} ms  p95 {baseline[1]:8.1f} ms")
-    finally:
-        service.stop()
-        cache.cleanup()
     summary = results["summary"]
     print(
         json.dumps(

@@ -16,20 +16,22 @@ on them:
   sample-p75 comparison at that size (bench/regressions/limit.py) and the page views a
   side that limit needs for 80 %.
 
-It prints per metric and, last, one JSON line. The comparison's latency over the 30-day
-data set is not measured yet (bench-query's data set has no releases): its field is null
-until it is.
+It prints per metric, then times the newest release's comparison and budget check over
+bench-query's 30-day data set (latency.py: as bench-query does; null when that data set is
+not loaded), and, last, one JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import math
 
 import numpy as np
 
 from bench.query.dataset import CLS_ZERO_SHARE, SHAPES, bins_of, ratings_of
+from bench.regressions.latency import comparison_latency
 from bench.regressions.limit import population
 from services.contracts.metrics import RATING_NAMES, Metric, Rating, rating
 from services.contracts.significance import Side, Z, compare
@@ -60,6 +62,9 @@ def wilson(hits: int, trials: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench.regressions", description=__doc__)
     parser.add_argument("--trials", type=int, default=1_000, help="comparisons per metric")
+    parser.add_argument(
+        "--calls", type=int, default=25, help="timed comparisons over the 30-day data set"
+    )
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -99,18 +104,21 @@ def main() -> None:
         f"({args.trials:,} trials a metric, {PAGE_VIEWS:,} page views a side)"
     )
     false_positives = {name: hits / args.trials for name, hits in wrong.items()}
-    # Its latency needs the 30-day data set in a database, which bench-query loads.
-    print(
-        "the comparison's latency over the 30-day data set: `make bench-query`, its"
-        " comparison_cold_p95_ms (null here)"
-    )
+    latency, edition = asyncio.run(comparison_latency(args.calls))
+    if latency is None:
+        print(
+            "the comparison's latency: bench-query's 30-day data set is not loaded on this"
+            " edition's cluster (`make bench-query` loads it); comparison_cold_p95_ms is null"
+        )
     print(json.dumps({
         "false_positive_rate": max(false_positives.values()),
         "power_10pct_1000": min(power.values()),
         "power_10pct_1000_lcp": power["LCP"],
         "false_positive_rate_by_metric": false_positives,
         "power_10pct_1000_by_metric": power,
-        "comparison_cold_p95_ms": None,
+        "comparison_cold_p95_ms": latency and round(latency["comparison"]["cold_p95_ms"], 2),
+        "check_cold_p95_ms": latency and round(latency["check"]["cold_p95_ms"], 2),
+        "edition": edition,
         "trials": args.trials,
         "false_positive_rate_pooled": pooled / pooled_trials,
         "false_positive_rate_pooled_ci95": pooled_ci95,
