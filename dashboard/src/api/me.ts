@@ -34,7 +34,7 @@ export interface RefreshedToken {
 
 export interface MeState {
   me: Me | null;
-  /** Whether the admin service has answered (or failed to) since the token changed. */
+  /** Whether the admin service has answered (or failed to) at least once: `me` is then known or unknowable. */
   settled: boolean;
   reload: () => void;
 }

@@ -208,9 +208,7 @@ async def _fetch_in_halves(
         statements.append(db.fetch(sql, *params.values))
     sums = [row for rows in await asyncio.gather(*statements) for row in rows]
     columns = [[row[i] for row in sums] for i in range(6)]  # slot, key, metric, rating, bin, n
-    STATEMENTS.labels("quantiles").inc()
-    rows = await db.fetch(MERGED_QUANTILES, *columns)
-    return [QuantileRow(**dict(row.items())) for row in rows]
+    return await _fetch(db, MERGED_QUANTILES, Params(*columns))
 
 
 async def _fetch_aligned(
