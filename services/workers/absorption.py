@@ -6,7 +6,8 @@ workers phase: 186 µs of CPU a report, PostgreSQL's included, in jobs of 128 be
 85 µs in jobs of 500). Ingest cannot make its jobs much bigger without holding every
 beacon's 202 longer. But the jobs it writes while the workers are busy wait in the
 queue, and the job that starts next takes them along (`claim`): the busier the workers,
-the bigger their transactions, with no wait added anywhere.
+the bigger their transactions. A worker that keeps up finds little waiting, so a job
+first lingers a moment for company (gathering.py) unless enough already waits.
 
 Nothing accepted is lost on the way and nothing is counted twice:
 - the claim moves job ids from the queue onto a list the starting job owns, in one Lua
@@ -30,7 +31,7 @@ from contextlib import contextmanager
 import msgspec
 import redis
 import structlog
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 from rq import get_current_job
 from rq.job import Job
 from rq.queue import Queue
@@ -45,6 +46,7 @@ from services.contracts.queue import (
     BeaconBatch,
     decode_batch,
 )
+from services.workers import gathering, runtime
 
 # The owner job's list of absorbed job ids, and the set of owners holding one.
 ABSORBED_KEY = "vitals:absorbed:{owner}"
@@ -61,6 +63,11 @@ MAX_CLAIMED_JOBS = 64
 ABSORBED_JOBS = Counter(
     "vitals_worker_jobs_absorbed",
     "Queued jobs stored in the transaction of the job that started before them.",
+)
+LINGER_SECONDS = Histogram(
+    "vitals_worker_linger_seconds",
+    "Time a starting job waited for more beacons to be queued before claiming them.",
+    buckets=(0.001, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
 )
 log = structlog.get_logger()
 
@@ -102,7 +109,7 @@ class Absorbed(msgspec.Struct):
 def joining_waiting_jobs(batch: BeaconBatch) -> Iterator[BeaconBatch]:
     """The running job's batch with the waiting ones it claimed; they are finished when
     the block ends normally, given back when it raises."""
-    absorbed, batches = _claim_for_current_job()
+    absorbed, batches = _claim_for_current_job(len(batch.beacons))
     if absorbed is None or not absorbed.jobs:
         yield batch
         return
@@ -115,12 +122,24 @@ def joining_waiting_jobs(batch: BeaconBatch) -> Iterator[BeaconBatch]:
     finish(absorbed)
 
 
-def _claim_for_current_job() -> tuple[Absorbed | None, list[BeaconBatch]]:
+def _claim_for_current_job(own_beacons: int) -> tuple[Absorbed | None, list[BeaconBatch]]:
     job = get_current_job()
     if job is None or job.origin is None:  # called outside a worker (tests, tools)
         return None, []
     queue = Queue(job.origin, connection=job.connection, serializer=JSONSerializer)
+    settings = runtime.current().settings
     try:
+        waited_s = gathering.linger(
+            queue.connection,
+            queue_key=queue.key,
+            owner_key=ABSORBED_KEY.format(owner=job.id),
+            job_key_prefix=Job.redis_job_namespace_prefix,
+            max_jobs=MAX_CLAIMED_JOBS,
+            own_beacons=own_beacons,
+            linger_s=settings.worker_linger_s,
+            gather_beacons=settings.worker_gather_beacons,
+        )
+        LINGER_SECONDS.observe(waited_s)
         absorbed = claim(queue, job.id)
     except redis.RedisError as exc:  # merging is an optimisation: run the job alone
         log.warning("absorb_claim_failed", error=str(exc))

@@ -1,0 +1,73 @@
+"""A batch job that starts while little waits behind it lingers a moment for company.
+
+Claiming the jobs that wait (absorption.py) makes transactions big only while the worker
+is behind. A worker that keeps up finds one or two small jobs waiting each time it
+starts, and stores ~30 beacons a transaction; each of the ten rollups then rewrites
+most of the rows it touches for a handful of samples. bench-ingest's together phase
+(10,000 reports/s) spent 0.59 of its 1.52 cores in PostgreSQL that way. So before it
+claims, a job waits up to `worker_linger_s` for `worker_gather_beacons` to be waiting,
+and stops waiting as soon as they are: a worker that is behind never lingers, and the
+lag it adds is bounded by the linger.
+
+Waiting changes nothing in Redis (it only reads the queue), so a worker killed while it
+lingers leaves its job as any death does: re-run, nothing claimed. A job re-run with the
+jobs it had claimed (its list exists) does not wait: its transaction is already decided.
+"""
+
+from __future__ import annotations
+
+import time
+
+from redis import Redis
+
+from services.contracts.queue import BEACONS_FIELD, MAX_BATCH_BEACONS
+
+# Polls the queue this many times over a whole linger: early enough to stop soon after
+# the beacons are there, few enough to cost Redis nothing (~40 reads/s at 10 jobs/s).
+STEPS = 4
+
+# KEYS: queue list, the owner's claimed list. ARGV: job key prefix, max jobs, the beacons
+# field, a full job's beacons. The beacons waiting in the first jobs of the queue, or -1
+# when the owner already holds a list (a re-run: no wait).
+_WAITING_BEACONS = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+local beacons = 0
+for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)) do
+  local size = redis.call('HGET', ARGV[1] .. id, ARGV[3])
+  beacons = beacons + (tonumber(size) or tonumber(ARGV[4]))
+end
+return beacons
+"""
+
+
+def linger(
+    connection: Redis,
+    *,
+    queue_key: str,
+    owner_key: str,
+    job_key_prefix: str,
+    max_jobs: int,
+    own_beacons: int,
+    linger_s: float,
+    gather_beacons: int,
+) -> float:
+    """Wait until `gather_beacons` (the owner's included) wait to be claimed, at most
+    `linger_s`; the seconds waited. A Redis error ends the wait: the claim reports it."""
+    started = time.monotonic()
+    deadline = started + linger_s
+    while linger_s > 0 and own_beacons < gather_beacons:
+        waiting = connection.eval(
+            _WAITING_BEACONS,
+            2,
+            queue_key,
+            owner_key,
+            job_key_prefix,
+            max_jobs,
+            BEACONS_FIELD,
+            MAX_BATCH_BEACONS,
+        )
+        remaining = deadline - time.monotonic()
+        if waiting < 0 or own_beacons + waiting >= gather_beacons or remaining <= 0:
+            break
+        time.sleep(min(remaining, linger_s / STEPS))
+    return time.monotonic() - started
