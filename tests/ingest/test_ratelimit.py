@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import redis.asyncio
+from redis.asyncio.client import Pipeline
 
 from services.contracts.settings import Settings
 from services.ingest.ratelimit import WINDOW_S, RateLimiter
@@ -28,6 +29,22 @@ class TestRateLimiter:
         await limiter.aclose()
         assert waits.count(None) == 30
         assert all(isinstance(w, int) and 1 <= w <= WINDOW_S for w in waits if w is not None)
+
+    async def test_beacons_a_moment_apart_share_one_round_trip(
+        self, settings: Settings, redis_client: redis.asyncio.Redis
+    ) -> None:
+        """Within the linger, beacons arriving one by one are counted in one pipeline."""
+        await _clear_of_window_edge()
+        counting = _CountingPipelines.from_url(settings.redis_url)
+        limiter = RateLimiter(counting, timeout_s=5, linger_s=1.0)
+        waits = []
+        for _ in range(5):
+            waits.append(asyncio.ensure_future(limiter.retry_after(1, 100)))
+            await asyncio.sleep(0.02)
+        assert await asyncio.gather(*waits) == [None] * 5
+        await limiter.aclose()
+        await counting.aclose()
+        assert counting.pipelines == 1
 
     async def test_projects_are_counted_apart(
         self, settings: Settings, redis_client: redis.asyncio.Redis
@@ -67,3 +84,13 @@ class TestRateLimiter:
         await limiter.aclose()
         [key] = await redis_client.keys("vitals:rate:1:*")
         assert 0 < await redis_client.ttl(key) <= 2 * WINDOW_S
+
+
+class _CountingPipelines(redis.asyncio.Redis):
+    """A real client that counts the pipelines it opens (one per round trip here)."""
+
+    pipelines = 0
+
+    def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Pipeline:
+        self.pipelines += 1
+        return super().pipeline(transaction, shard_hint)
