@@ -19,9 +19,9 @@ migrate:             ## apply pending migrations to VITALS_DATABASE_URL (or the 
 	scripts/provision.sh all
 	. .local/env && $(VENV)/vitals migrate
 
-bench-ingest:        ## write-path benchmark (ingest, workers, together); QUICK=1 smoke run, PHASE=workers one phase, RUNS=n, TOGETHER_S=600
+bench-ingest:        ## write-path benchmark (ingest, workers, together); QUICK=1 smoke run, PHASE=workers one phase, RUNS=n, TOGETHER_S=600, NEIGHBOUR_CORES=0.5
 	scripts/provision.sh all
-	. .local/env && $(VENV)/python -m bench.ingest $(if $(QUICK),--quick) $(if $(PHASE),--phase $(PHASE)) $(if $(RUNS),--runs $(RUNS)) $(if $(TOGETHER_S),--together-s $(TOGETHER_S))
+	. .local/env && $(VENV)/python -m bench.ingest $(if $(QUICK),--quick) $(if $(PHASE),--phase $(PHASE)) $(if $(RUNS),--runs $(RUNS)) $(if $(TOGETHER_S),--together-s $(TOGETHER_S)) $(if $(NEIGHBOUR_CORES),--neighbour-cores $(NEIGHBOUR_CORES))
 
 bench-regressions:   ## the release comparison's false positives (A/A) and power (10 % p75 regression), simulated, and its latency over bench-query's data set; TRIALS=n
 	scripts/provision.sh all

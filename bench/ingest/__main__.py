@@ -43,7 +43,7 @@ PHASES = ("ingest", "workers", "together")
 class Plan:
     def __init__(
         self, quick: bool, phases: tuple[str, ...] = PHASES, *,
-        runs: int | None = None, together_s: float | None = None,
+        runs: int | None = None, together_s: float | None = None, neighbour_cores: float = 0.0,
     ) -> None:  # fmt: skip
         self.phases = phases
         self.runs = runs or (1 if quick else RUNS)
@@ -52,6 +52,7 @@ class Plan:
         self.full_job_total = 5_000 if quick else 30_000  # beacons
         self.live_job_total = 1_000 if quick else 4_000
         self.together_s = together_s or (10.0 if quick else 60.0)
+        self.neighbour_cores = neighbour_cores
 
 
 async def main(plan: Plan) -> dict[str, Any]:
@@ -120,9 +121,12 @@ async def _workers_alone(env: BenchEnvironment, plan: Plan) -> dict[str, float |
 
 
 async def _together(env: BenchEnvironment, plan: Plan) -> dict[str, Any]:
-    together, runs = await measure_together(env, runs=plan.runs, duration_s=plan.together_s)
+    together, runs = await measure_together(
+        env, runs=plan.runs, duration_s=plan.together_s, neighbour_cores=plan.neighbour_cores
+    )
     return {
         "e2e_seconds": plan.together_s,
+        "e2e_neighbour_cores": plan.neighbour_cores,
         "e2e_cores_used": _rounded(together["cores_used"], 2),
         "e2e_ingest_p99_ms": _rounded(together["ingest_p99_ms"], 1),
         "e2e_summary_p95_ms": _rounded(together["summary_p95_ms"], 1),
@@ -150,7 +154,16 @@ if __name__ == "__main__":
     parser.add_argument(
         "--together-s", type=float, help="seconds of sending in the together phase (default 60)"
     )
+    parser.add_argument(
+        "--neighbour-cores",
+        type=float,
+        default=0.0,
+        help="cores other processes take while the together phase sends (default 0)",
+    )
     args = parser.parse_args()
-    plan = Plan(args.quick, tuple(args.phase or PHASES), runs=args.runs, together_s=args.together_s)
+    plan = Plan(
+        args.quick, tuple(args.phase or PHASES), runs=args.runs, together_s=args.together_s,
+        neighbour_cores=args.neighbour_cores,
+    )  # fmt: skip
     figures = asyncio.run(main(plan))
     print(json.dumps(figures), flush=True)

@@ -22,6 +22,7 @@ from bench.ingest.beacons import BeaconSet
 from bench.ingest.cpu import CpuMeter, Window, process_tree
 from bench.ingest.environment import DATABASE, BenchEnvironment
 from bench.ingest.load import SLOW_S
+from bench.ingest.neighbour import neighbours
 from bench.ingest.processes import now_ms, run_load, start_ingest, start_worker
 from bench.ingest.report import say
 from bench.ingest.slices import at, cut, render
@@ -51,14 +52,16 @@ SLICES = 10  # stretches of the sending window reported apart (at least 30 s eac
 
 
 async def measure_together(
-    env: BenchEnvironment, *, runs: int, duration_s: float
+    env: BenchEnvironment, *, runs: int, duration_s: float, neighbour_cores: float = 0.0
 ) -> tuple[dict[str, float], list[dict[str, float]]]:
-    """The median of each figure over the runs, and every run's figures."""
+    """The median of each figure over the runs, and every run's figures; `neighbour_cores`
+    taken by other processes while each run sends (neighbour.py)."""
     results = []
     for run in range(1, runs + 1):
         await env.reset_queue()
         await env.reset_data()
-        r = await _run_once(env, f"e2e{run}", duration_s)
+        with neighbours(neighbour_cores):
+            r = await _run_once(env, f"e2e{run}", duration_s)
         results.append(r)
         say(
             f"together {run}/{runs}: {r['reports_per_s']:,.0f} reports/s stored while sending "

@@ -72,8 +72,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # (its own included) waits up to worker_linger_s for them before it claims what waits
     # (services/workers/gathering.py): fewer, bigger transactions for a worker that keeps
     # up, at the price of that much lag. 0 turns it off.
-    worker_linger_s: float = 0.1
-    worker_gather_beacons: int = 400
+    worker_linger_s: float = 0.2
+    worker_gather_beacons: int = 800
     # Redis calls on the request path must fail fast: ingest answers 503, not a hang.
     redis_timeout_s: float = 2.0
 

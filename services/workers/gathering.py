@@ -5,9 +5,10 @@ is behind. A worker that keeps up finds one or two small jobs waiting each time 
 starts, and stores ~30 beacons a transaction; each of the ten rollups then rewrites
 most of the rows it touches for a handful of samples. bench-ingest's together phase
 (10,000 reports/s) spent 0.59 of its 1.52 cores in PostgreSQL that way. So before it
-claims, a job waits up to `worker_linger_s` for `worker_gather_beacons` to be waiting,
-and stops waiting as soon as they are: a worker that is behind never lingers, and the
-lag it adds is bounded by the linger.
+claims, a job waits up to `worker_linger_s` for `worker_gather_beacons` (its own
+included) to be waiting, and stops as soon as they are or as soon as the claim would be
+full by its count of jobs: a worker that is behind never lingers, and the lag it adds is
+bounded by the linger.
 
 Waiting changes nothing in Redis (it only reads the queue), so a worker killed while it
 lingers leaves its job as any death does: re-run, nothing claimed. A job re-run with the
@@ -26,17 +27,21 @@ from services.contracts.queue import BEACONS_FIELD, MAX_BATCH_BEACONS
 # the beacons are there, few enough to cost Redis nothing (~40 reads/s at 10 jobs/s).
 STEPS = 4
 
-# KEYS: queue list, the owner's claimed list. ARGV: job key prefix, max jobs, the beacons
-# field, a full job's beacons. The beacons waiting in the first jobs of the queue, or -1
-# when the owner already holds a list (a re-run: no wait).
-_WAITING_BEACONS = """
-if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+# KEYS: queue list, the owner's claimed list. ARGV: job key prefix, max jobs, beacons
+# wanted, the beacons field, a full job's beacons. 1 when there is no reason to wait: the
+# owner already holds a list (a re-run), or the claim would already be full (max jobs
+# waiting) or carry the beacons wanted; else 0.
+_ENOUGH_WAITING = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 1 end
+local ids = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+if #ids >= tonumber(ARGV[2]) then return 1 end
 local beacons = 0
-for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)) do
-  local size = redis.call('HGET', ARGV[1] .. id, ARGV[3])
-  beacons = beacons + (tonumber(size) or tonumber(ARGV[4]))
+for _, id in ipairs(ids) do
+  local size = redis.call('HGET', ARGV[1] .. id, ARGV[4])
+  beacons = beacons + (tonumber(size) or tonumber(ARGV[5]))
+  if beacons >= tonumber(ARGV[3]) then return 1 end
 end
-return beacons
+return 0
 """
 
 
@@ -56,18 +61,19 @@ def linger(
     started = time.monotonic()
     deadline = started + linger_s
     while linger_s > 0 and own_beacons < gather_beacons:
-        waiting = connection.eval(
-            _WAITING_BEACONS,
+        enough = connection.eval(
+            _ENOUGH_WAITING,
             2,
             queue_key,
             owner_key,
             job_key_prefix,
             max_jobs,
+            gather_beacons - own_beacons,
             BEACONS_FIELD,
             MAX_BATCH_BEACONS,
         )
         remaining = deadline - time.monotonic()
-        if waiting < 0 or own_beacons + waiting >= gather_beacons or remaining <= 0:
+        if enough or remaining <= 0:
             break
         time.sleep(min(remaining, linger_s / STEPS))
     return time.monotonic() - started

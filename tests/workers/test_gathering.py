@@ -49,7 +49,13 @@ LINGERED = "vitals_worker_linger_seconds_count"
 
 
 def linger(
-    settings: Settings, *, own: int, linger_s: float, gather: int, owner: str = "o"
+    settings: Settings,
+    *,
+    own: int,
+    linger_s: float,
+    gather: int,
+    owner: str = "o",
+    max_jobs: int = MAX_CLAIMED_JOBS,
 ) -> float:
     queue = beacons_queue(settings)
     return gathering.linger(
@@ -57,7 +63,7 @@ def linger(
         queue_key=queue.key,
         owner_key=ABSORBED_KEY.format(owner=owner),
         job_key_prefix=Job.redis_job_namespace_prefix,
-        max_jobs=MAX_CLAIMED_JOBS,
+        max_jobs=max_jobs,
         own_beacons=own,
         linger_s=linger_s,
         gather_beacons=gather,
@@ -80,6 +86,18 @@ class TestLinger:
         enqueue_beacons(settings, 3)
         assert linger(settings, own=1, linger_s=LONG_LINGER_S, gather=6) < LONG_LINGER_S / 2
         assert linger(settings, own=6, linger_s=LONG_LINGER_S, gather=6) < LONG_LINGER_S / 2
+
+    async def test_no_wait_when_the_claim_would_be_full_by_its_count_of_jobs(
+        self, settings: Settings
+    ) -> None:
+        """A backlog of small jobs: as many as one claim takes already wait, so waiting for
+        more beacons would only slow the drain."""
+        for _ in range(3):
+            enqueue_beacons(settings, 1)
+        assert (
+            linger(settings, own=1, linger_s=LONG_LINGER_S, gather=400, max_jobs=3)
+            < LONG_LINGER_S / 2
+        )
 
     async def test_the_wait_ends_when_enough_beacons_arrive(self, settings: Settings) -> None:
         arrivals = threading.Timer(0.3, lambda: [enqueue_beacons(settings, 2) for _ in range(2)])
