@@ -19,7 +19,8 @@ REPORTS = Counter(
 BATCHES = Counter("vitals_worker_batches", "Batches by outcome: processed, failed.", ["outcome"])
 BATCH_SECONDS = Histogram(
     "vitals_worker_batch_seconds",
-    "Time to store one batch, from decode to commit.",
+    "Time to store one batch, from decode to commit, its linger for company included"
+    " (vitals_worker_linger_seconds).",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 LIVE_PUBLISH_FAILURES = Counter(
