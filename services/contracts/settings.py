@@ -74,12 +74,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # up, at the price of that much lag. 0 turns it off.
     worker_linger_s: float = 0.2
     worker_gather_beacons: int = 800
-    # The worker lowers its own CPU priority by this much (nice), so that on a shared
-    # machine ingest's answers and the query service's reads come before its batches, whose
-    # lag tolerates the wait (bench-ingest, half a core taken by neighbours: ingest p99
-    # 320 ms beside a worker at nice 0, 146 ms at 10). Inside a container it only orders the
-    # container's own processes; between containers CPU shares decide.
-    worker_nice: int = 10
     # Redis calls on the request path must fail fast: ingest answers 503, not a hang.
     redis_timeout_s: float = 2.0
 

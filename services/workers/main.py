@@ -48,7 +48,6 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
-    os.nice(settings.worker_nice)  # before any thread starts: each inherits it
     worker = create_worker(settings, args.name)
     if args.port:
         health.serve_in_thread(settings, args.host, args.port)

@@ -11,14 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -128,29 +126,6 @@ class TestDraining:
             assert (started.count, failed.count) == (0, 0)
         finally:
             worker.stop()
-
-
-class TestPriority:
-    async def test_every_thread_of_the_worker_runs_at_its_niceness(
-        self, settings: Settings, quiet_redis: redis.asyncio.Redis
-    ) -> None:
-        """VITALS_WORKER_NICE lowers the whole process's priority, the threads it starts
-        (health server, scheduler, lease renewal) included."""
-        expected = min(19, os.nice(0) + 7)  # relative to whoever started the test
-        worker = start_worker(msgspec.structs.replace(settings, worker_nice=7), "nice")
-        try:
-            tasks = Path(f"/proc/{worker.process.pid}/task")
-            niceness = {int(_stat_fields(task / "stat")[18]) for task in tasks.iterdir()}
-            assert len(list(tasks.iterdir())) > 1
-            assert niceness == {expected}
-        finally:
-            worker.stop()
-
-
-def _stat_fields(path: Path) -> list[str]:
-    """/proc/…/stat's fields; the name (field 2) may hold spaces, so split after it."""
-    text = path.read_text()
-    return [*text[: text.index(" (")].split(), "name", *text[text.rindex(")") + 2 :].split()]
 
 
 class TestKilledMidJob:
