@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import msgspec
+import redis
 
 from services.contracts.settings import ENV_PREFIX, Settings
 
@@ -114,13 +115,19 @@ class RedisServer:
             "--maxmemory-policy", self.policy,
         ]  # fmt: skip
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        # Started means serving commands: after a crash Redis accepts connections while it
+        # still loads its append-only file, and answers LOADING to everything meanwhile.
+        client = redis.Redis(port=self.port, socket_timeout=0.5, socket_connect_timeout=0.2)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    client.ping()
                     return self
-            except OSError:
-                time.sleep(0.05)
+                except redis.ConnectionError:  # BusyLoadingError included
+                    time.sleep(0.05)
+        finally:
+            client.close()
         raise TimeoutError("redis-server did not start")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
