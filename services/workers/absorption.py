@@ -130,10 +130,8 @@ def _claim_for_current_job(own_beacons: int) -> tuple[Absorbed | None, list[Beac
     settings = runtime.current().settings
     try:
         waited_s = gathering.linger(
-            queue.connection,
-            queue_key=queue.key,
-            owner_key=ABSORBED_KEY.format(owner=job.id),
-            job_key_prefix=Job.redis_job_namespace_prefix,
+            queue,
+            ABSORBED_KEY.format(owner=job.id),
             max_jobs=MAX_CLAIMED_JOBS,
             own_beacons=own_beacons,
             linger_s=settings.worker_linger_s,

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import time
 
-from redis import Redis
+from rq.job import Job
+from rq.queue import Queue
 
 from services.contracts.queue import BEACONS_FIELD, MAX_BATCH_BEACONS
 
@@ -46,27 +47,26 @@ return 0
 
 
 def linger(
-    connection: Redis,
-    *,
-    queue_key: str,
+    queue: Queue,
     owner_key: str,
-    job_key_prefix: str,
+    *,
     max_jobs: int,
     own_beacons: int,
     linger_s: float,
     gather_beacons: int,
 ) -> float:
-    """Wait until `gather_beacons` (the owner's included) wait to be claimed, at most
-    `linger_s`; the seconds waited. A Redis error ends the wait: the claim reports it."""
+    """Wait until `gather_beacons` (the owner's included) wait in `queue` to be claimed, at
+    most `linger_s`; `owner_key` is the owner's claimed list. The seconds waited. A Redis
+    error ends the wait: the claim reports it."""
     started = time.monotonic()
     deadline = started + linger_s
     while linger_s > 0 and own_beacons < gather_beacons:
-        enough = connection.eval(
+        enough = queue.connection.eval(
             _ENOUGH_WAITING,
             2,
-            queue_key,
+            queue.key,
             owner_key,
-            job_key_prefix,
+            Job.redis_job_namespace_prefix,
             max_jobs,
             gather_beacons - own_beacons,
             BEACONS_FIELD,

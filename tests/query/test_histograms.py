@@ -22,8 +22,32 @@ START = datetime(2025, 3, 1, tzinfo=UTC)
 ALL = [int(m) for m in Metric]
 
 
-def statements() -> float:
-    return REGISTRY.get_sample_value("vitals_query_statements_total", {"name": "quantiles"}) or 0.0
+def statements(name: str = "quantiles") -> float:
+    return REGISTRY.get_sample_value("vitals_query_statements_total", {"name": name}) or 0.0
+
+
+def scattered(
+    project: int,
+    metric: Metric,
+    pages: list[int],
+    count: int,
+    rng: random.Random,
+    *,
+    any_device: bool = False,
+) -> list[Vital]:
+    """`count` samples at random instants over 12 days from START, each on one of `pages`,
+    on mobile (Vital's default) or, with `any_device`, on a random device."""
+    return [
+        Vital(
+            project,
+            START + timedelta(seconds=rng.uniform(0, 12 * 86400)),
+            metric,
+            sample_values(metric, 1, rng)[0],
+            rng.choice(pages),
+            device=rng.choice(list(Device)) if any_device else Device.MOBILE,
+        )
+        for _ in range(count)
+    ]
 
 
 WINDOW = Interval(START, START + timedelta(days=3))
@@ -181,18 +205,7 @@ class TestRollupEquality:
         rng = random.Random(9)
         project = await seed.project()
         page = await seed.page(project)
-        await seed.vitals(
-            [
-                Vital(
-                    project,
-                    START + timedelta(seconds=rng.uniform(0, 12 * 86400)),
-                    Metric.LCP,
-                    sample_values(Metric.LCP, 1, rng)[0],
-                    page,
-                )
-                for _ in range(3000)
-            ]
-        )
+        await seed.vitals(scattered(project, Metric.LCP, [page], 3000, rng))
         await seed.recount()
         slots = [
             Interval(START + timedelta(hours=h), START + timedelta(hours=h + 1))
@@ -229,19 +242,7 @@ class TestRollupEquality:
         rng = random.Random(12)
         project = await seed.project()
         pages = [await seed.page(project, path=f"/p{i}", route=f"/r{i % 3}") for i in range(6)]
-        await seed.vitals(
-            [
-                Vital(
-                    project,
-                    START + timedelta(seconds=rng.uniform(0, 12 * 86400)),
-                    Metric.INP,
-                    sample_values(Metric.INP, 1, rng)[0],
-                    rng.choice(pages),
-                    device=rng.choice(list(Device)),
-                )
-                for _ in range(4000)
-            ]
-        )
+        await seed.vitals(scattered(project, Metric.INP, pages, 4000, rng, any_device=True))
         await seed.recount()
         middle = START + timedelta(days=6, hours=7, minutes=13)
         slots = [
@@ -251,13 +252,11 @@ class TestRollupEquality:
         query = {"metrics": [int(Metric.INP)], "filters": Filters(device=(0, 1)), "group": "route"}
         pool = await asyncpg.create_pool(settings.database_url, min_size=2, max_size=2)
         try:
-            before = (
-                REGISTRY.get_sample_value("vitals_query_statements_total", {"name": "sums"}) or 0
-            )
+            before = statements("sums")
             halves = await fetch_quantiles(
                 pool, project, plan=plan(slots, frozenset({"route", "device"})), **query
             )
-            after = REGISTRY.get_sample_value("vitals_query_statements_total", {"name": "sums"})
+            after = statements("sums")
             raw = await fetch_quantiles(
                 pool, project, plan=plan(slots, frozenset(), use_rollups=False), **query
             )

@@ -57,12 +57,9 @@ def linger(
     owner: str = "o",
     max_jobs: int = MAX_CLAIMED_JOBS,
 ) -> float:
-    queue = beacons_queue(settings)
     return gathering.linger(
-        queue.connection,
-        queue_key=queue.key,
-        owner_key=ABSORBED_KEY.format(owner=owner),
-        job_key_prefix=Job.redis_job_namespace_prefix,
+        beacons_queue(settings),
+        ABSORBED_KEY.format(owner=owner),
         max_jobs=max_jobs,
         own_beacons=own,
         linger_s=linger_s,
