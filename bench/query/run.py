@@ -197,6 +197,17 @@ def running_query_service(url: str, base: Settings) -> Iterator[tuple[ServicePro
         cache.cleanup()
 
 
+def bench_token(settings: Settings, project_id: int) -> str:
+    return mint_token(settings, subject="bench", projects=[project_id], lifetime_s=3600)
+
+
+def authorized_client(service: ServiceProcess, token: str) -> httpx.AsyncClient:
+    """A client of the query service sending `token`, patient enough for cold reads."""
+    return httpx.AsyncClient(
+        base_url=service.url, headers={"Authorization": f"Bearer {token}"}, timeout=120
+    )
+
+
 async def main() -> None:
     args = parse_args()
     base = Settings.from_env()
@@ -223,10 +234,8 @@ async def main() -> None:
         project_id = BUSY_PROJECT
         window = await data_window(url, project_id)
         span = {"from": window[0].isoformat(), "to": window[1].isoformat()}
-        token = mint_token(settings, subject="bench", projects=[project_id], lifetime_s=3600)
-        async with httpx.AsyncClient(
-            base_url=service.url, headers={"Authorization": f"Bearer {token}"}, timeout=120
-        ) as http:
+        token = bench_token(settings, project_id)
+        async with authorized_client(service, token) as http:
             for name, (view, view_params) in VIEWS.items():
                 path = f"/v1/projects/{project_id}/{view}"
                 params = {**span, **view_params}

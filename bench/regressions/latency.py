@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from bench.edition import Edition, database_edition
 from bench.query.load import already_loaded, database_url
 from bench.query.run import (
@@ -15,11 +13,12 @@ from bench.query.run import (
     DATABASE,
     DAYS,
     PAGE_VIEWS,
+    authorized_client,
+    bench_token,
     running_query_service,
     time_comparison,
 )
 from services.contracts.settings import Settings
-from services.contracts.tokens import mint_token
 
 
 async def comparison_latency(calls: int) -> tuple[dict[str, Any] | None, Edition | None]:
@@ -34,9 +33,6 @@ async def comparison_latency(calls: int) -> tuple[dict[str, Any] | None, Edition
     if not loaded:
         return None, None
     with running_query_service(url, base) as (service, settings):
-        token = mint_token(settings, subject="bench", projects=[BUSY_PROJECT], lifetime_s=3600)
-        async with httpx.AsyncClient(
-            base_url=service.url, headers={"Authorization": f"Bearer {token}"}, timeout=120
-        ) as http:
+        async with authorized_client(service, bench_token(settings, BUSY_PROJECT)) as http:
             timings = await time_comparison(http, BUSY_PROJECT, calls)
     return timings, await database_edition(url)
