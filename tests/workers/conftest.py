@@ -1,4 +1,5 @@
-"""Fixtures for the worker tests: a pool like a worker's, and the rollup recount check."""
+"""Fixtures for the worker tests: a pool like a worker's, a quiet Redis, and the rollup
+recount check."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+import redis.asyncio
 
 from services.contracts.database import create_pool
 from services.contracts.settings import Settings
+from services.workers.alerts.schedule import KEYS as ALERT_KEYS
+from services.workers.retention import DUE_KEY
 
 RAW_RECOUNT = """
 SELECT time_bucket(INTERVAL '{width}', time) AS bucket, project_id, metric, page_id, device,
@@ -26,6 +30,15 @@ async def pool(settings: Settings, db: asyncpg.Connection) -> AsyncIterator[asyn
         yield pool
     finally:
         await pool.close()
+
+
+@pytest.fixture
+async def quiet_redis(redis_client: redis.asyncio.Redis) -> redis.asyncio.Redis:
+    """The flushed test Redis, with the hourly retention job marked done so it stays out of the way."""
+    await redis_client.set(DUE_KEY, 1, ex=3600)
+    for alert_key in ALERT_KEYS:  # the alert jobs too (alerts/schedule.py)
+        await redis_client.set(alert_key, 1, ex=3600)
+    return redis_client
 
 
 async def rollup_rows(db: asyncpg.Connection, table: str) -> set[tuple[object, ...]]:

@@ -8,7 +8,6 @@ Jobs are enqueued as ingest's group commit enqueues them (factories.enqueue_like
 from __future__ import annotations
 
 import signal
-from collections.abc import Awaitable
 
 import asyncpg
 import pytest
@@ -33,9 +32,10 @@ from tests.workers.conftest import assert_rollups_exact
 from tests.workers.factories import batch, create_project, enqueue_like_ingest, page_view, payload
 from tests.workers.test_worker_process import (
     WORKERS_APP,
+    equals,
     eventually,
+    holds,
     metric,
-    quiet_redis,  # noqa: F401 - a fixture
     registries,
     rows,
     start_worker,
@@ -70,7 +70,7 @@ class TestMergedByAWorker:
         ]
         worker = start_worker(settings, "merge")
         try:
-            await eventually(lambda: _equals(rows(db), 120), 30, "120 rows")
+            await eventually(lambda: equals(rows(db), 120), 30, "120 rows")
             await assert_rollups_exact(db)
             assert metric(worker, ABSORBED) == 5
             assert metric(worker, PROCESSED) == 1
@@ -108,9 +108,9 @@ class TestMergedByAWorker:
             victim.stop(signal.SIGKILL)
             await blocker.execute("ROLLBACK")
             survivor = start_worker(settings, "survivor")
-            await eventually(lambda: _equals(rows(db), 45), 90, "the killed job to re-run")
+            await eventually(lambda: equals(rows(db), 45), 90, "the killed job to re-run")
             await eventually(
-                lambda: _true(not any(Job.exists(j.id, connection) for j in jobs)),
+                lambda: holds(not any(Job.exists(j.id, connection) for j in jobs)),
                 15,
                 "every job to finish",
             )
@@ -134,7 +134,7 @@ class TestMergedByAWorker:
         poison = enqueue_like_ingest(settings, '{"v": 1, "beacons": "nope"}')
         worker = start_worker(settings, "poison")
         try:
-            await eventually(lambda: _equals(rows(db), 5), 30, "the good job")
+            await eventually(lambda: equals(rows(db), 5), 30, "the good job")
             connection = sync_redis(settings)
 
             async def failed_once() -> bool:  # its retries are its own: 5 at first
@@ -235,11 +235,3 @@ async def _blocked_workers(db: asyncpg.Connection, count: int) -> bool:
         WORKERS_APP,
     )
     return blocked == count
-
-
-async def _equals(value: Awaitable[int], expected: int) -> bool:
-    return await value == expected
-
-
-async def _true(value: bool) -> bool:
-    return value

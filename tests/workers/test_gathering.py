@@ -28,15 +28,14 @@ from tests.workers.factories import batch, create_project, enqueue_like_ingest, 
 from tests.workers.test_absorption import (
     ABSORBED,
     PROCESSED,
-    _equals,
-    _true,
     beacons_queue,
     queued_ids,
 )
 from tests.workers.test_worker_process import (
+    equals,
     eventually,
+    holds,
     metric,
-    quiet_redis,  # noqa: F401 - a fixture
     registries,
     rows,
     start_worker,
@@ -128,11 +127,11 @@ class TestLingeringWorker:
         worker = start_worker(tuned, "gatherer")
         try:
             await eventually(
-                lambda: _true(queued_ids(settings) == []), 30, "the first job to start"
+                lambda: holds(queued_ids(settings) == []), 30, "the first job to start"
             )
             for _ in range(3):
                 enqueue_like_ingest(settings, payload(batch(page_view(project))))
-            await eventually(lambda: _equals(rows(db), 20), 30, "all four jobs' reports")
+            await eventually(lambda: equals(rows(db), 20), 30, "all four jobs' reports")
             await assert_rollups_exact(db)
             assert (metric(worker, PROCESSED), metric(worker, ABSORBED)) == (1, 3)
             assert metric(worker, LINGERED) == 1
@@ -152,7 +151,7 @@ class TestLingeringWorker:
         )
         survivor: ServiceProcess | None = None
         try:
-            await eventually(lambda: _true(queued_ids(settings) == []), 30, "the owner to start")
+            await eventually(lambda: holds(queued_ids(settings) == []), 30, "the owner to start")
             later = [
                 enqueue_like_ingest(settings, payload(batch(page_view(project)))) for _ in range(2)
             ]
@@ -162,11 +161,11 @@ class TestLingeringWorker:
 
             victim.stop(signal.SIGKILL)
             survivor = start_worker(settings, "survivor")
-            await eventually(lambda: _equals(rows(db), 15), 90, "the owner to re-run")
+            await eventually(lambda: equals(rows(db), 15), 90, "the owner to re-run")
             await assert_rollups_exact(db)
             connection = sync_redis(settings)
             await eventually(
-                lambda: _true(not any(Job.exists(j.id, connection) for j in [owner, *later])),
+                lambda: holds(not any(Job.exists(j.id, connection) for j in [owner, *later])),
                 15,
                 "every job to finish",
             )

@@ -21,7 +21,6 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import httpx
 import msgspec
-import pytest
 import redis.asyncio
 from rq import Queue, Retry, worker_registration
 from rq.exceptions import NoSuchJobError
@@ -32,8 +31,6 @@ from rq.serializers import JSONSerializer
 from services.contracts.queue import QUEUE_NAME, RETRY_INTERVALS_S
 from services.contracts.redis_client import sync_redis
 from services.contracts.settings import Settings
-from services.workers.alerts.schedule import KEYS as ALERT_KEYS
-from services.workers.retention import DUE_KEY
 from tests.support.ops import OPS_HEADERS
 from tests.support.processes import ROOT, ServiceProcess, settings_env, worker_service
 from tests.workers.conftest import assert_rollups_exact
@@ -49,6 +46,16 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float, wha
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+
+
+async def equals(value: Awaitable[int], expected: int) -> bool:
+    """For `eventually`: a count read now equals `expected`."""
+    return await value == expected
+
+
+async def holds(value: bool) -> bool:
+    """For `eventually`: a condition computed now."""
+    return value
 
 
 def start_worker(settings: Settings, role: str) -> ServiceProcess:
@@ -82,15 +89,6 @@ def vitals_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[st
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     return result
-
-
-@pytest.fixture
-async def quiet_redis(redis_client: redis.asyncio.Redis) -> redis.asyncio.Redis:
-    """The flushed test Redis, with the hourly retention job marked done so it stays out of the way."""
-    await redis_client.set(DUE_KEY, 1, ex=3600)
-    for alert_key in ALERT_KEYS:  # the alert jobs too (alerts/schedule.py)
-        await redis_client.set(alert_key, 1, ex=3600)
-    return redis_client
 
 
 async def rows(db: asyncpg.Connection) -> int:
@@ -152,10 +150,10 @@ class TestKilledMidJob:
         victim: ServiceProcess | None = None
         try:
             enqueue_like_ingest(settings, first)
-            await eventually(lambda: _equals(waiting_workers, 1), 30, "the survivor to block")
+            await eventually(lambda: equals(waiting_workers(), 1), 30, "the survivor to block")
             victim = start_worker(settings, "victim")
             job = enqueue_like_ingest(settings, second)
-            await eventually(lambda: _equals(waiting_workers, 2), 30, "the victim to block")
+            await eventually(lambda: equals(waiting_workers(), 2), 30, "the victim to block")
             assert Job.fetch(job.id, sync_redis(settings), JSONSerializer).worker_name.startswith(
                 "victim"
             )
@@ -254,7 +252,7 @@ class TestNameReusedAfterKill:
         first.wait_healthy()
         second: ServiceProcess | None = None
         try:
-            await eventually(lambda: _true(len(names()) == 1), 30, "the first to register")
+            await eventually(lambda: holds(len(names()) == 1), 30, "the first to register")
             (first_name,) = names()
             first.stop(signal.SIGKILL)
             assert connection.exists(f"rq:worker:{first_name}"), "registration already gone"
@@ -349,11 +347,3 @@ class TestFailedJobsCli:
             assert json.loads(vitals_cli(settings, "jobs", "failed").stdout) == []
         finally:
             healthy.stop()
-
-
-async def _equals(read: Callable[[], Awaitable[int]], expected: int) -> bool:
-    return await read() == expected
-
-
-async def _true(value: bool) -> bool:
-    return value
